@@ -6,11 +6,11 @@
 __all__ = ['CELEBA_ATTRS', 'SPLITS', 'IMG_DIR', 'PARTITION_FILE', 'ATTR_FILE', 'CELEBA_SIZE', 'CROP', 'IMG_SIZE', 'PREPROCESSING',
            'SKIN_TONES', 'HAIR_COLOURS', 'SYNTH_ATTRS', 'CACHE_VERSION', 'CelebAError', 'exit_on_error', 'celeba_dir',
            'read_partition', 'read_attrs', 'download_celeba', 'load_face', 'draw_face', 'split_of',
-           'make_synthetic_celeba', 'celeba_vae_synth', 'cache_root', 'source_digest', 'build_cache', 'cache_dir_for',
-           'cached_split', 'U8Array', 'CelebA64', 'to_model_input', 'EpochSampler', 'celeba_loaders',
+           'make_synthetic_celeba', 'celeba_vae_synth', 'cache_root', 'source_digest', 'atomic_write', 'build_cache',
+           'cache_dir_for', 'cached_split', 'U8Array', 'CelebA64', 'to_model_input', 'EpochSampler', 'celeba_loaders',
            'peak_rss_reading']
 
-# %% ../nbs/00_data.ipynb #5dce2bf8
+# %% ../nbs/00_data.ipynb #81ee0fb2
 import hashlib, io, json, mmap, os, shutil, sys, tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -22,23 +22,23 @@ from fastprogress.fastprogress import progress_bar
 from PIL import Image, ImageDraw, ImageFilter
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-# %% ../nbs/00_data.ipynb #228e841b
+# %% ../nbs/00_data.ipynb #315e51b1
 class CelebAError(ValueError):
     "A problem with the data on disk; the message names the file (and line)."
 
-# %% ../nbs/00_data.ipynb #c86ad0f2
+# %% ../nbs/00_data.ipynb #86e9819b
 def exit_on_error(f):
-    "Wrap a command-line function so that a `CelebAError` or `ValueError` prints one line and exits with status 2."
+    "Wrap a command-line function so that bad input, a failed write or a diverged run prints one line and exits with status 2."
     import functools
     @functools.wraps(f)
     def _inner(*args, **kwargs):
         try: return f(*args, **kwargs)
-        except (ValueError, FileNotFoundError, NotADirectoryError, PermissionError) as e:
+        except (ValueError, OSError, ArithmeticError) as e: # CelebAError and CheckpointError are ValueErrors
             print(f"error: {e}", file=sys.stderr)
             sys.exit(2)
     return _inner
 
-# %% ../nbs/00_data.ipynb #98f3abd5
+# %% ../nbs/00_data.ipynb #aca6cfb7
 CELEBA_ATTRS = ('5_o_Clock_Shadow Arched_Eyebrows Attractive Bags_Under_Eyes Bald Bangs Big_Lips Big_Nose Black_Hair '
     'Blond_Hair Blurry Brown_Hair Bushy_Eyebrows Chubby Double_Chin Eyeglasses Goatee Gray_Hair Heavy_Makeup '
     'High_Cheekbones Male Mouth_Slightly_Open Mustache Narrow_Eyes No_Beard Oval_Face Pale_Skin Pointy_Nose '
@@ -48,7 +48,7 @@ SPLITS = {'train': 0, 'valid': 1, 'test': 2}
 IMG_DIR, PARTITION_FILE, ATTR_FILE = 'img_align_celeba', 'list_eval_partition.txt', 'list_attr_celeba.txt'
 CELEBA_SIZE = (178, 218) # width, height of the aligned images
 
-# %% ../nbs/00_data.ipynb #65a7b0bd
+# %% ../nbs/00_data.ipynb #38b71b33
 def celeba_dir(path) -> Path:
     "The folder holding `img_align_celeba/` and the list files: `path` itself or torchvision's `path/celeba`."
     path = Path(path).expanduser()
@@ -58,7 +58,7 @@ def celeba_dir(path) -> Path:
         if (d/IMG_DIR).is_dir(): return d
     raise CelebAError(f"{path}: no {IMG_DIR}/ folder here or in {path/'celeba'} (the layout of CelebA's aligned images)")
 
-# %% ../nbs/00_data.ipynb #feb8c6fd
+# %% ../nbs/00_data.ipynb #f37d88f5
 def read_partition(root) -> dict[str, list[str]]:
     "Image names of each split, from `root/list_eval_partition.txt`."
     fn = Path(root)/PARTITION_FILE
@@ -74,7 +74,7 @@ def read_partition(root) -> dict[str, list[str]]:
     if not any(splits.values()): raise CelebAError(f"{fn}: lists no images")
     return splits
 
-# %% ../nbs/00_data.ipynb #f128fb54
+# %% ../nbs/00_data.ipynb #10e77217
 def read_attrs(root) -> tuple[list[str], dict[str, np.ndarray]]:
     "Attribute names and a name → int8 array of ±1 map, from `root/list_attr_celeba.txt`."
     fn = Path(root)/ATTR_FILE
@@ -95,7 +95,7 @@ def read_attrs(root) -> tuple[list[str], dict[str, np.ndarray]]:
         raise CelebAError(f"{fn}:1: says {int(lines[0])} images but lists {len(attrs)}")
     return names, attrs
 
-# %% ../nbs/00_data.ipynb #cb8fc68a
+# %% ../nbs/00_data.ipynb #ab8d68b7
 def download_celeba(root) -> Path:
     "Download CelebA with torchvision into `root/celeba` and return that folder."
     from torchvision.datasets import CelebA
@@ -105,7 +105,7 @@ def download_celeba(root) -> Path:
                           "Download img_align_celeba.zip and the list files by hand and pass the folder.") from None
     return celeba_dir(root)
 
-# %% ../nbs/00_data.ipynb #d7c06e37
+# %% ../nbs/00_data.ipynb #8bff3faa
 CROP, IMG_SIZE = 148, 64
 PREPROCESSING = {'crop': CROP, 'size': IMG_SIZE, 'resample': 'PIL bilinear (antialiased)', 'source_size': CELEBA_SIZE}
 
@@ -123,7 +123,7 @@ def load_face(path) -> np.ndarray:
         raise CelebAError(f"{path}: cannot decode ({e})") from None
     return np.asarray(face).transpose(2, 0, 1).copy()
 
-# %% ../nbs/00_data.ipynb #564abb22
+# %% ../nbs/00_data.ipynb #c020b9c2
 SKIN_TONES = [(255, 224, 205), (241, 194, 160), (224, 172, 125), (198, 134, 90), (141, 85, 50), (92, 55, 33)]
 HAIR_COLOURS = {'Black_Hair': (28, 22, 20), 'Brown_Hair': (106, 66, 36), 'Blond_Hair': (226, 192, 110),
                 'Gray_Hair': (170, 168, 165), None: (150, 60, 30)} # None: red hair, which no attribute names
@@ -218,7 +218,7 @@ def draw_face(rng:np.random.Generator) -> tuple[Image.Image, dict[str, bool]]:
     im = im.resize(CELEBA_SIZE, Image.LANCZOS).filter(ImageFilter.GaussianBlur(0.4))
     return im, a
 
-# %% ../nbs/00_data.ipynb #19df2b26
+# %% ../nbs/00_data.ipynb #d650c99f
 def _draw_range(dest, seed, start, stop) -> list[list[int]]:
     "Draw faces `start`…`stop-1` into `dest/img_align_celeba`; return their rows of 40 attribute values."
     rows = []
@@ -262,7 +262,7 @@ def make_synthetic_celeba(dest, # folder to create, in CelebA's official layout
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
-# %% ../nbs/00_data.ipynb #402416ab
+# %% ../nbs/00_data.ipynb #3fbdbc63
 @call_parse
 @exit_on_error
 def celeba_vae_synth(dest:str, # folder to create, in CelebA's official layout
@@ -272,7 +272,7 @@ def celeba_vae_synth(dest:str, # folder to create, in CelebA's official layout
     "Draw a synthetic CelebA (faces, partition and attribute files) into DEST."
     print(f"wrote {n} faces to {make_synthetic_celeba(dest, n, seed)}")
 
-# %% ../nbs/00_data.ipynb #4e24e05e
+# %% ../nbs/00_data.ipynb #69a5709c
 CACHE_VERSION = 1
 
 def cache_root() -> Path:
@@ -288,13 +288,21 @@ def source_digest(root, names:list[str]) -> str:
         h.update(f"{name}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
-def _fsync_write(path, data:bytes):
-    "Write `data` to `path` atomically: temporary file, fsync, rename."
-    tmp = Path(f"{path}.tmp")
-    with open(tmp, 'wb') as f: f.write(data); f.flush(); os.fsync(f.fileno())
-    os.replace(tmp, path)
+def atomic_write(path, data:bytes):
+    "Write `data` to `path` so that a crash leaves either the old file or the new one: temporary file, fsync, rename."
+    path = Path(path)
+    tmp = path.with_name(path.name + '.tmp')
+    try:
+        with open(tmp, 'wb') as f: f.write(data); f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True); raise
+    if hasattr(os, 'O_DIRECTORY'): # make the rename itself durable
+        fd = os.open(path.parent, os.O_DIRECTORY)
+        try: os.fsync(fd)
+        finally: os.close(fd)
 
-# %% ../nbs/00_data.ipynb #af66bece
+# %% ../nbs/00_data.ipynb #8e3f543d
 def _decode_range(root, names, array_path, start):
     "Decode `names` into rows `start`… of the .npy at `array_path`."
     arr = np.load(array_path, mmap_mode='r+')
@@ -312,7 +320,7 @@ def build_cache(root, names:list[str], array_path, n_workers:int|None=None, chun
         bar = progress_bar(as_completed(futs), total=len(futs)); bar.comment = 'decoding'
         for f in bar: f.result()
 
-# %% ../nbs/00_data.ipynb #a3beba80
+# %% ../nbs/00_data.ipynb #0d6f6aa7
 def cache_dir_for(root) -> Path:
     "Default cache folder of the CelebA folder `root` (one per absolute path)."
     key = hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:12]
@@ -333,16 +341,16 @@ def cached_split(root, split:str='train', cache_dir=None, n_workers:int|None=Non
     except (FileNotFoundError, json.JSONDecodeError): fresh = False
     if fresh: return array_path
     manifest_path.unlink(missing_ok=True) # from here on the old array is invalid
-    partial = cache_dir/f"{split}.partial.npy"
+    partial = cache_dir/f"{split}.partial-{os.getpid()}.npy" # per process: concurrent builds cannot collide
     try:
         build_cache(root, names, partial, n_workers)
         with open(partial, 'rb+') as f: os.fsync(f.fileno())
         os.replace(partial, array_path)
     finally: partial.unlink(missing_ok=True)
-    _fsync_write(manifest_path, json.dumps(manifest, indent=1).encode())
+    atomic_write(manifest_path, json.dumps(manifest, indent=1).encode())
     return array_path
 
-# %% ../nbs/00_data.ipynb #84ccb4bf
+# %% ../nbs/00_data.ipynb #66c0f4a8
 class U8Array:
     "A uint8 `.npy` file, memory-mapped read-only; indexing gathers rows into a new array."
     def __init__(self, path, release_every:int=256 * 2**20):
@@ -368,7 +376,7 @@ class U8Array:
     def __getstate__(self): return {'path': self.path, 'release_every': self.release_every}
     def __setstate__(self, d): self.__init__(**d)
 
-# %% ../nbs/00_data.ipynb #eb3b12fa
+# %% ../nbs/00_data.ipynb #14068bec
 class CelebA64(Dataset):
     "Aligned CelebA faces (or a folder in its layout) as uint8 (3, 64, 64), with their ±1 attributes."
     def __init__(self, root, # CelebA folder (or torchvision's root above it)
@@ -379,14 +387,14 @@ class CelebA64(Dataset):
                 ):
         if limit is not None and limit < 1: raise ValueError(f"limit={limit}: must be at least 1")
         self.root, self.split = celeba_dir(root), split
-        self.images = U8Array(cached_split(self.root, split, cache_dir, n_workers))
         self.names = read_partition(self.root)[split][:limit]
         self.attr_names, self.attrs = None, None
-        if (self.root/ATTR_FILE).is_file():
+        if (self.root/ATTR_FILE).is_file(): # checked before the (long) cache build, so bad lists fail fast
             self.attr_names, table = read_attrs(self.root)
             missing = [k for k in self.names if k not in table]
             if missing: raise CelebAError(f"{self.root/ATTR_FILE}: no attributes for {missing[0]} ({len(missing)} images)")
             self.attrs = torch.from_numpy(np.stack([table[k] for k in self.names]))
+        self.images = U8Array(cached_split(self.root, split, cache_dir, n_workers))
 
     def __len__(self): return len(self.names)
     def __getitem__(self, i): return torch.from_numpy(self.images[np.arange(len(self))[i]])
@@ -396,12 +404,12 @@ class CelebA64(Dataset):
         if len(idxs) and (idxs.min() < 0 or idxs.max() >= len(self)): raise IndexError(f"index out of range for {len(self)} images")
         return torch.from_numpy(self.images[idxs])
 
-# %% ../nbs/00_data.ipynb #c5ffa0c9
+# %% ../nbs/00_data.ipynb #5f973eb8
 def to_model_input(xb:torch.Tensor) -> torch.Tensor:
     "uint8 images (B, 3, H, W) → float32 in [-1, 1], channels_last."
     return (xb.float() / 127.5 - 1).contiguous(memory_format=torch.channels_last)
 
-# %% ../nbs/00_data.ipynb #14e31cad
+# %% ../nbs/00_data.ipynb #3c0eccbe
 class EpochSampler(DistributedSampler):
     "`DistributedSampler` whose epoch can start after `start` samples (for exact resume)."
     def __init__(self, ds, num_replicas:int=1, rank:int=0, shuffle:bool=True, seed:int=0):
@@ -413,7 +421,7 @@ class EpochSampler(DistributedSampler):
     def __iter__(self): return iter(list(super().__iter__())[self.start:])
     def __len__(self): return super().__len__() - self.start
 
-# %% ../nbs/00_data.ipynb #215d9344
+# %% ../nbs/00_data.ipynb #f4caf493
 def celeba_loaders(root, # CelebA folder (or torchvision's root above it)
                    bs:int=128, # batch size (the seed's)
                    seed:int=0, # seeds the shuffling
@@ -424,13 +432,16 @@ def celeba_loaders(root, # CelebA folder (or torchvision's root above it)
     "Train and valid DataLoaders of float32 [-1, 1] channels_last batches."
     if bs < 1: raise ValueError(f"bs={bs}: must be at least 1")
     train_ds, valid_ds = CelebA64(root, 'train', cache_dir, limit), CelebA64(root, 'valid', cache_dir)
-    train_dl = DataLoader(train_ds, bs, sampler=EpochSampler(train_ds, num_replicas, rank, seed=seed),
+    # Each loader gets its own generator: iterating a DataLoader draws a base seed from it, which would otherwise
+    # come from the global RNG and shift the model's sampling noise whenever an epoch is (re)started.
+    own_rng = lambda: torch.Generator().manual_seed(seed)
+    train_dl = DataLoader(train_ds, bs, sampler=EpochSampler(train_ds, num_replicas, rank, seed=seed), generator=own_rng(),
                           collate_fn=to_model_input, drop_last=len(train_ds) >= bs * num_replicas)
-    valid_dl = DataLoader(valid_ds, bs, sampler=EpochSampler(valid_ds, num_replicas, rank, shuffle=False),
+    valid_dl = DataLoader(valid_ds, bs, sampler=EpochSampler(valid_ds, num_replicas, rank, shuffle=False), generator=own_rng(),
                           collate_fn=to_model_input)
     return train_dl, valid_dl
 
-# %% ../nbs/00_data.ipynb #116ea30c
+# %% ../nbs/00_data.ipynb #b8c9a741
 def peak_rss_reading(array_path, bs:int=128) -> tuple[float, float]:
     "Read all of the uint8 .npy at `array_path` in random batches, in a fresh process: (peak RSS MB, array MB)."
     import subprocess
