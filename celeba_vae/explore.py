@@ -7,7 +7,7 @@ __all__ = ['DEFAULT_EDITS', 'GALLERIES', 'to_unit', 'model_device', 'sample_grid
            'interpolate', 'interpolation_grid', 'kl_per_dim', 'traversal_codes', 'traversal_grid', 'encode_all',
            'attribute_vector', 'attribute_grid', 'face_png', 'LatentSliders', 'save_galleries', 'celeba_vae_sample']
 
-# %% ../nbs/04_explore.ipynb #7fa2ccfa
+# %% ../nbs/04_explore.ipynb #469896d1
 import json, sys
 from pathlib import Path
 
@@ -20,21 +20,21 @@ from torchvision.utils import make_grid, save_image
 from .data import CelebA64, CelebAError, exit_on_error, to_model_input
 from .model import VAE
 
-# %% ../nbs/04_explore.ipynb #b0b2f9e4
+# %% ../nbs/04_explore.ipynb #8df60067
 def to_unit(x:Tensor) -> Tensor:
     "Images in [-1, 1] → [0, 1], float32 on the CPU."
     return ((x.detach().float().cpu() + 1) / 2).clamp(0, 1)
 
 def model_device(model) -> torch.device: return next(model.parameters()).device
 
-# %% ../nbs/04_explore.ipynb #0a323251
+# %% ../nbs/04_explore.ipynb #f86ba3db
 @torch.no_grad()
 def sample_grid(model, n:int=64, seed:int=0, temperature:float=1.0, nrow:int=8) -> Tensor:
     "A grid of `n` faces decoded from the prior, reproducible per `seed`."
     model.eval()
     return make_grid(to_unit(model.sample(n, torch.Generator().manual_seed(seed), temperature)), nrow=nrow, padding=1)
 
-# %% ../nbs/04_explore.ipynb #fa10d12a
+# %% ../nbs/04_explore.ipynb #922a4147
 def show(grid:Tensor, title:str|None=None, ax=None, zoom:float=1.0):
     "Show an image grid (3, H, W) in [0, 1] with matplotlib, one screen pixel per image pixel at `zoom=1`."
     import matplotlib.pyplot as plt
@@ -43,7 +43,7 @@ def show(grid:Tensor, title:str|None=None, ax=None, zoom:float=1.0):
     if title: ax.set_title(title)
     return ax
 
-# %% ../nbs/04_explore.ipynb #eb2b51c9
+# %% ../nbs/04_explore.ipynb #58ac4102
 @torch.no_grad()
 def reconstruction_grid(model, x:Tensor, nrow:int|None=None) -> Tensor:
     "Faces `x` (B, 3, 64, 64) in [-1, 1] in one row, their reconstructions from the posterior mean below."
@@ -52,7 +52,7 @@ def reconstruction_grid(model, x:Tensor, nrow:int|None=None) -> Tensor:
     recon = model.decode(model.encode(x)[0])
     return make_grid(to_unit(torch.cat([x, recon])), nrow=nrow or len(x), padding=1)
 
-# %% ../nbs/04_explore.ipynb #e2418a13
+# %% ../nbs/04_explore.ipynb #f8067f1a
 def lerp(z0:Tensor, z1:Tensor, t:Tensor) -> Tensor:
     "Linear interpolation between `z0` and `z1` (D,) at each of `t` (T,): (T, D)."
     t = t.view(-1, 1).to(z0)
@@ -66,7 +66,7 @@ def slerp(z0:Tensor, z1:Tensor, t:Tensor, eps:float=1e-7) -> Tensor:
     if omega.abs() < eps: return lerp(z0, z1, t)
     return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
 
-# %% ../nbs/04_explore.ipynb #511d8e60
+# %% ../nbs/04_explore.ipynb #696abd7e
 @torch.no_grad()
 def interpolate(model, x0:Tensor, x1:Tensor, steps:int=10, method:str='slerp') -> Tensor:
     "Decoded faces along the path from the posterior mean of `x0` to that of `x1` (each (3, 64, 64)): (steps, 3, 64, 64)."
@@ -81,7 +81,7 @@ def interpolation_grid(model, pairs:Tensor, steps:int=10) -> Tensor:
     rows = [interpolate(model, a, b, steps, m) for a, b in pairs for m in ('lerp', 'slerp')]
     return make_grid(to_unit(torch.cat(rows)), nrow=steps, padding=1)
 
-# %% ../nbs/04_explore.ipynb #ba61b1d8
+# %% ../nbs/04_explore.ipynb #41145b76
 @torch.no_grad()
 def kl_per_dim(model, x:Tensor) -> Tensor:
     "Mean KL divergence of each latent dimension over the faces `x`: (latent_dim,)."
@@ -104,7 +104,7 @@ def traversal_grid(model, x:Tensor, k:int=8, steps:int=9, span:float=3.0, dims:l
     codes = torch.cat([traversal_codes(z, d, torch.linspace(-span, span, steps)) for d in dims])
     return make_grid(to_unit(model.decode(codes)), nrow=steps, padding=1)
 
-# %% ../nbs/04_explore.ipynb #d844889d
+# %% ../nbs/04_explore.ipynb #0da4e438
 @torch.no_grad()
 def encode_all(model, ds:CelebA64, bs:int=256) -> Tensor:
     "Posterior means of every face of `ds`: (N, latent_dim), on the CPU."
@@ -119,7 +119,7 @@ def attribute_vector(mu:Tensor, attrs:Tensor, names:list[str], name:str) -> Tens
     if has.all() or not has.any(): raise ValueError(f"attribute {name!r}: need faces with and without it")
     return mu[has].mean(0) - mu[~has].mean(0)
 
-# %% ../nbs/04_explore.ipynb #46eb6623
+# %% ../nbs/04_explore.ipynb #8b38e484
 DEFAULT_EDITS = (('Smiling', 1.0), ('Eyeglasses', 1.0), ('Blond_Hair', -1.0), ('Male', 1.0))
 
 @torch.no_grad()
@@ -132,7 +132,7 @@ def attribute_grid(model, ds:CelebA64, x:Tensor, edits=DEFAULT_EDITS, strength:f
         rows.append(model.decode(z + sign * strength * attribute_vector(mus, ds.attrs, ds.attr_names, name).to(z)))
     return make_grid(to_unit(torch.cat(rows)), nrow=len(x), padding=1)
 
-# %% ../nbs/04_explore.ipynb #c7ffde6a
+# %% ../nbs/04_explore.ipynb #ab28698b
 import io
 import ipywidgets as widgets
 from PIL import Image
@@ -199,7 +199,7 @@ class LatentSliders:
         from IPython.display import display
         display(self.widget)
 
-# %% ../nbs/04_explore.ipynb #422990d9
+# %% ../nbs/04_explore.ipynb #8e066e37
 GALLERIES = ('samples.png', 'reconstructions.png', 'interpolation.png', 'traversal.png', 'attributes.png')
 
 @torch.no_grad()
@@ -218,15 +218,16 @@ def save_galleries(model, ds:CelebA64, out, n:int=64, seed:int=0) -> list[Path]:
     for name, grid in grids.items(): save_image(grid, out/name)
     return [out/name for name in grids]
 
-# %% ../nbs/04_explore.ipynb #bae64c1d
+# %% ../nbs/04_explore.ipynb #641e1115
 @call_parse
 @exit_on_error
-def celeba_vae_sample(run:str, # run folder written by celeba_vae_train
+def celeba_vae_sample(run:str=None, # run folder written by celeba_vae_train
                       n:int=64, # number of samples
                       seed:int=0, # picks the samples and the faces shown
                      ):
     "Write the galleries of a trained run into its folder."
     from celeba_vae.train import load_run
+    if run is None: raise ValueError("give the run folder: celeba_vae_sample --run RUN")
     model, cfg = load_run(run)
     ds = CelebA64(cfg.data, 'valid', cfg.cache_dir)
     for f in save_galleries(model, ds, run, n, seed): print(f"wrote {f}")

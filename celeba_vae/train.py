@@ -7,8 +7,8 @@ __all__ = ['METRIC_FIELDS', 'TrainConfig', 'pick_device', 'CheckpointError', 'sa
            'load_weights', 'setup_distributed', 'broadcast', 'prepare_data', 'run_folder', 'load_run', 'evaluate',
            'TrainingDiverged', 'train', 'write_metrics', 'celeba_vae_train']
 
-# %% ../nbs/03_train.ipynb #1ad3b02d
-import csv, io, json, math, os, time
+# %% ../nbs/03_train.ipynb #52be0be6
+import csv, io, json, math, os, re, time, warnings
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ from .data import (CelebAError, atomic_write, cache_root, celeba_dir, celeba_loa
 from .loss import vae_loss
 from .model import VAE
 
-# %% ../nbs/03_train.ipynb #65e149a2
+# %% ../nbs/03_train.ipynb #60b549c2
 @dataclass
 class TrainConfig:
     "Settings of one training run; the defaults are the seed's."
@@ -62,7 +62,7 @@ class TrainConfig:
         pick_device(self.device)
         return self
 
-# %% ../nbs/03_train.ipynb #423c79b4
+# %% ../nbs/03_train.ipynb #56961425
 def pick_device(name:str='auto') -> torch.device:
     "The torch device for `name`: auto, cpu, cuda, cuda:N or mps."
     if name == 'auto':
@@ -77,7 +77,7 @@ def pick_device(name:str='auto') -> torch.device:
     if dev.type == 'mps' and not torch.backends.mps.is_available(): raise ValueError(f"device={name!r}: MPS is not available here")
     return dev
 
-# %% ../nbs/03_train.ipynb #c0a9db59
+# %% ../nbs/03_train.ipynb #9e24c3ad
 class CheckpointError(ValueError):
     "A checkpoint or weights file that cannot be loaded safely; the message names the file."
 
@@ -91,10 +91,15 @@ def load_checkpoint(path) -> dict:
     "Load a checkpoint written by `save_checkpoint`, refusing anything but tensors and plain values."
     path = Path(path)
     if not path.is_file(): raise CheckpointError(f"{path}: no checkpoint here")
-    try: return torch.load(path, map_location='cpu', weights_only=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore') # torch warns about pickle protocols before refusing; the refusal says it all
+            return torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CheckpointError(f"{path}: refused, not a checkpoint of plain tensors and values ({first[:200]})") from None
+        culprit = re.search(r'GLOBAL (\S+)', str(e))
+        why = (f"it holds a pickled {culprit[1]}, which could run code" if culprit
+               else f"{type(e).__name__}: {str(e).strip().splitlines()[0][:150] if str(e).strip() else 'unreadable'}")
+        raise CheckpointError(f"{path}: refused, not a checkpoint of plain tensors and values ({why})") from None
 
 def save_weights(path, model):
     "Write the model's state_dict to a safetensors file, atomically."
@@ -108,7 +113,7 @@ def load_weights(path, model):
         raise CheckpointError(f"{path}: cannot load weights ({str(e).splitlines()[0][:200]})") from None
     return model
 
-# %% ../nbs/03_train.ipynb #6104804b
+# %% ../nbs/03_train.ipynb #cce5ece0
 def setup_distributed(device:torch.device) -> tuple[int, int, torch.device]:
     "`(rank, world_size, device)`, starting the process group when run under torchrun."
     world = int(os.environ.get('WORLD_SIZE', '1'))
@@ -124,7 +129,7 @@ def broadcast(obj, world:int):
     box = [obj]; dist.broadcast_object_list(box, src=0)
     return box[0]
 
-# %% ../nbs/03_train.ipynb #ef3b7341
+# %% ../nbs/03_train.ipynb #632c8a72
 def prepare_data(cfg:TrainConfig) -> Path:
     "The CelebA folder of `cfg`, drawing the synthetic default set when `cfg.data` is None."
     if cfg.data is not None: return celeba_dir(cfg.data)
@@ -147,7 +152,7 @@ def load_run(run) -> tuple[VAE, TrainConfig]:
     cfg = TrainConfig(**json.loads((run/'config.json').read_text()))
     return load_weights(run/'model.safetensors', VAE(latent_dim=cfg.latent_dim)).eval(), cfg
 
-# %% ../nbs/03_train.ipynb #56f63735
+# %% ../nbs/03_train.ipynb #5a592def
 @torch.no_grad()
 def evaluate(model, dl, device, kld_weight:float, seed:int=0, amp:bool=False, world:int=1) -> tuple[float, float, float]:
     "Mean `(loss, recon_loss, kld)` over the batches of `dl`, summed across processes."
@@ -164,7 +169,7 @@ def evaluate(model, dl, device, kld_weight:float, seed:int=0, amp:bool=False, wo
     model.train()
     return tuple((sums[:3] / sums[3]).tolist())
 
-# %% ../nbs/03_train.ipynb #22668133
+# %% ../nbs/03_train.ipynb #0bd06488
 class TrainingDiverged(ArithmeticError):
     "The loss became NaN or infinite."
 
@@ -178,7 +183,7 @@ def train(cfg:TrainConfig, # the run's settings
     main = rank == 0
     out = broadcast(run_folder(cfg) if main else None, world)
     ck_path = out/'checkpoint.pt'
-    if resume and not ck_path.is_file(): raise CheckpointError(f"{ck_path}: no checkpoint to resume from")
+    ck = load_checkpoint(ck_path) if resume else None # refused here, before any work, if it is not a plain checkpoint
     if main: out.mkdir(parents=True, exist_ok=True)
     root = prepare_data(cfg) if main else None
     if world > 1: dist.barrier()
@@ -195,8 +200,7 @@ def train(cfg:TrainConfig, # the run's settings
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     amp = device.type == 'cuda'
     s = dict(epoch=0, batch=0, step=0, sums=torch.zeros(4, dtype=torch.float64), seen=0, metrics=[]) # sums: loss·n, recon·n, kld·n, n
-    if resume:
-        ck = load_checkpoint(ck_path)
+    if ck is not None:
         model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer'])
         s.update({k: ck[k] for k in s})
         torch.set_rng_state(ck['rng'][rank] if len(ck['rng']) == world else torch.manual_seed(cfg.seed + rank + s['step']).get_state())
@@ -269,7 +273,7 @@ def train(cfg:TrainConfig, # the run's settings
     if world > 1: dist.barrier()
     return out
 
-# %% ../nbs/03_train.ipynb #3029b405
+# %% ../nbs/03_train.ipynb #2b62f2fc
 METRIC_FIELDS = ['epoch', 'step', 'train_loss', 'train_recon', 'train_kld', 'valid_loss', 'valid_recon', 'valid_kld', 'images_per_s']
 
 def write_metrics(path, rows:list[dict]):
@@ -278,7 +282,7 @@ def write_metrics(path, rows:list[dict]):
     w = csv.DictWriter(buf, METRIC_FIELDS); w.writeheader(); w.writerows(rows)
     atomic_write(path, buf.getvalue().encode())
 
-# %% ../nbs/03_train.ipynb #0d9ede44
+# %% ../nbs/03_train.ipynb #5ac6f245
 @call_parse
 @exit_on_error
 def celeba_vae_train(data:str=None, # CelebA folder (img_align_celeba/ and list files); default: the synthetic set

@@ -1,0 +1,230 @@
+"""The reliability suite: crashes, hostile checkpoints and broken data, each on small data.
+
+Every test here is a row of the Reliability page (nbs/05_reliability.ipynb), which names them;
+`test_every_row_has_a_test` keeps the two in step. Run with `pytest tests`.
+"""
+import builtins, io, json, os, pickle, random, shutil, signal, subprocess, sys, time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from celeba_vae.data import ATTR_FILE, IMG_DIR, PARTITION_FILE, CelebA64, make_synthetic_celeba
+from celeba_vae.train import TrainConfig, TrainingDiverged, celeba_vae_train, load_checkpoint, train
+
+TINY = ['--epochs', '2', '--bs', '32', '--limit', '192', '--device', 'cpu', '--seed', '0']
+
+
+@pytest.fixture(scope='session')
+def synth(tmp_path_factory):
+    "A 300-face synthetic CelebA, shared by the tests (read-only: tests copy it before breaking it)."
+    return make_synthetic_celeba(tmp_path_factory.mktemp('data')/'synth', n=300, seed=0)
+
+
+@pytest.fixture
+def env(tmp_path):
+    "Environment for the commands: a cache folder of this test's own."
+    return {**os.environ, 'CELEBA_VAE_CACHE': str(tmp_path/'cache'), 'OMP_NUM_THREADS': '2'}
+
+
+def cli(*args, env=None, timeout=600):
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def one_line_error(r, *needles):
+    "The command failed with status 2 and said so in one line on stderr, naming `needles`, with no traceback."
+    assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('error: '), r.stderr[-2000:]
+    assert 'Traceback' not in r.stdout + r.stderr
+    for n in needles: assert str(n) in lines[0], (n, lines[0])
+    return lines[0]
+
+
+def same_weights(a, b):
+    wa, wb = load_file(str(Path(a)/'model.safetensors')), load_file(str(Path(b)/'model.safetensors'))
+    return wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+# 1. kill -9 at random moments, then --resume: exact
+
+def test_kill9_then_resume_is_exact(synth, tmp_path, env):
+    ref = tmp_path/'ref'
+    assert cli('celeba_vae_train', '--data', synth, '--out', ref, *TINY, env=env).returncode == 0
+    rng = random.Random(0)
+    hit = []
+    for i in range(4):
+        out = tmp_path/f'killed{i}'
+        p = subprocess.Popen(['celeba_vae_train', '--data', str(synth), '--out', str(out), *TINY, '--ckpt_every', '1'],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        # wait for the first checkpoint, then kill at a random moment of the rest of the run
+        deadline = time.time() + 120
+        while not (out/'checkpoint.pt').exists() and p.poll() is None and time.time() < deadline: time.sleep(0.02)
+        time.sleep(rng.uniform(0, 2.5))
+        p.send_signal(signal.SIGKILL); p.wait()
+        hit.append('mid-write' if (out/'checkpoint.pt.tmp').exists() else 'finished' if p.returncode == 0 else 'between writes')
+        ck = load_checkpoint(out/'checkpoint.pt')          # always loads
+        assert ck['step'] >= 1
+        r = cli('celeba_vae_train', '--resume', '--out', out, env=env)
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert same_weights(out, ref), f"kill {i} ({hit[-1]}, resumed from step {ck['step']}) changed the result"
+    print('kill moments:', hit)
+
+
+# 2. hostile checkpoints and damaged weights
+
+class Marker:
+    "Unpickling this runs `touch` on a marker file."
+    def __init__(self, path): self.path = path
+    def __reduce__(self): return (os.system, (f"touch {self.path}",))
+
+
+def hostile_run(tmp_path, synth):
+    run = tmp_path/'run'
+    run.mkdir()
+    (run/'config.json').write_text(json.dumps({'data': str(synth), 'out': str(run), 'epochs': 2, 'bs': 32, 'limit': 64}))
+    return run
+
+
+def test_hostile_checkpoint_refused_by_resume(synth, tmp_path, env):
+    run, marker = hostile_run(tmp_path, synth), tmp_path/'pwned'
+    (run/'checkpoint.pt').write_bytes(pickle.dumps({'model': Marker(marker)}))
+    one_line_error(cli('celeba_vae_train', '--resume', '--out', run, env=env), 'checkpoint.pt', 'refused')
+    assert not marker.exists()
+
+
+def test_hostile_weights_refused_by_sample(synth, tmp_path, env):
+    run, marker = hostile_run(tmp_path, synth), tmp_path/'pwned'
+    (run/'model.safetensors').write_bytes(pickle.dumps(Marker(marker)))
+    one_line_error(cli('celeba_vae_sample', '--run', run, env=env), 'model.safetensors')
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize('damage', ['truncated', 'garbled'])
+def test_damaged_weights_clear_error(synth, tmp_path, env, damage):
+    run = tmp_path/'run'
+    assert cli('celeba_vae_train', '--data', synth, '--out', run, '--epochs', '1', '--bs', '32', '--limit', '64', env=env).returncode == 0
+    data = (run/'model.safetensors').read_bytes()
+    (run/'model.safetensors').write_bytes(data[:len(data) // 3] if damage == 'truncated' else data[:8] + b'\xff' * 200 + data[208:])
+    one_line_error(cli('celeba_vae_sample', '--run', run, env=env), 'model.safetensors', 'cannot load weights')
+
+
+# 3. broken data: one line naming the file (and line), status 2, no partial cache
+
+def write_attr_row(root, name, n_values):
+    lines = (root/ATTR_FILE).read_text().splitlines(keepends=True)
+    i = next(i for i, l in enumerate(lines) if l.startswith(name))
+    lines[i] = name + ' ' + ' '.join(['-1'] * n_values) + '\n'
+    (root/ATTR_FILE).write_text(''.join(lines))
+    return i + 1
+
+BROKEN = {
+    'missing image': lambda d: ((d/IMG_DIR/'000005.jpg').unlink(), ['000005.jpg', 'missing'])[1],
+    'truncated jpeg': lambda d: ((d/IMG_DIR/'000005.jpg').write_bytes((d/IMG_DIR/'000005.jpg').read_bytes()[:700]), ['000005.jpg', 'cannot decode'])[1],
+    'not a jpeg': lambda d: ((d/IMG_DIR/'000005.jpg').write_bytes(b'<html>quota exceeded</html>'), ['000005.jpg'])[1],
+    'wrong size': lambda d: (__import__('PIL.Image').Image.new('RGB', (64, 64)).save(d/IMG_DIR/'000005.jpg'), ['000005.jpg', '64×64'])[1],
+    'bad partition line': lambda d: ((d/PARTITION_FILE).write_text((d/PARTITION_FILE).read_text().replace('000003.jpg 0', '000003.jpg train')), [f'{PARTITION_FILE}:3'])[1],
+    'attribute row count': lambda d: [f'{ATTR_FILE}:{write_attr_row(d, "000004.jpg", 39)}', 'got 39 values'],
+    'empty folder': lambda d: (shutil.rmtree(d), d.mkdir(), [str(d), 'no img_align_celeba'])[2],
+}
+
+@pytest.mark.parametrize('fault', list(BROKEN))
+def test_broken_data_one_clear_error(synth, tmp_path, env, fault):
+    data = tmp_path/'data'
+    shutil.copytree(synth, data)
+    needles = BROKEN[fault](data)
+    one_line_error(cli('celeba_vae_train', '--data', data, '--out', tmp_path/'run', *TINY, env=env), *needles)
+    cache = Path(env['CELEBA_VAE_CACHE'])
+    left = [p.name for p in cache.rglob('*') if p.is_file()] if cache.exists() else []
+    assert not [n for n in left if 'partial' in n or n.endswith('.tmp')], left
+    assert not (tmp_path/'run'/'checkpoint.pt').exists()
+
+
+def test_data_is_a_file(tmp_path, env):
+    (tmp_path/'f.txt').write_text('x')
+    one_line_error(cli('celeba_vae_train', '--data', tmp_path/'f.txt', env=env), 'f.txt', 'not a folder')
+
+
+# 4. cache faults
+
+def test_kill_during_cache_build_then_rebuild(tmp_path, env):
+    big = make_synthetic_celeba(tmp_path/'big', n=3000, seed=1)
+    cache = tmp_path/'c'
+    p = subprocess.Popen([sys.executable, '-c', f"from celeba_vae.data import CelebA64; CelebA64({str(big)!r}, 'train', {str(cache)!r})"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while not list(cache.glob('train.partial-*.npy')) and time.time() < deadline: time.sleep(0.005)
+    p.send_signal(signal.SIGKILL); p.wait()
+    assert not (cache/'train.json').exists()      # killed mid-build: no manifest, so never used
+    ds = CelebA64(big, 'train', cache)
+    assert (cache/'train.json').exists()
+    from celeba_vae.data import load_face
+    for i in (0, 1234, len(ds) - 1): assert torch.equal(ds[i], torch.from_numpy(load_face(big/IMG_DIR/ds.names[i])))
+
+
+def test_changed_source_rebuilds(synth, tmp_path):
+    data = tmp_path/'data'; shutil.copytree(synth, data)
+    cache = tmp_path/'c'
+    ds = CelebA64(data, 'train', cache)
+    from PIL import Image
+    Image.open(data/IMG_DIR/'000001.jpg').rotate(90).save(data/IMG_DIR/'000001.jpg')
+    ds2 = CelebA64(data, 'train', cache)
+    assert not torch.equal(ds[0], ds2[0]) and torch.equal(ds[1], ds2[1])
+
+
+# 5. disk full while saving a checkpoint
+
+def test_disk_full_keeps_previous_checkpoint(synth, tmp_path, monkeypatch, capsys):
+    out = tmp_path/'run'
+    real_open = builtins.open
+    def open_filling_disk(f, mode='r', *a, **k):
+        if 'w' in mode and str(f).endswith('checkpoint.pt.tmp') and (out/'checkpoint.pt').exists():
+            class Full(io.FileIO):
+                def write(self, b): raise OSError(28, 'No space left on device')
+            return Full(f, mode)
+        return real_open(f, mode, *a, **k)
+    monkeypatch.setattr(builtins, 'open', open_filling_disk)
+    monkeypatch.setenv('CELEBA_VAE_CACHE', str(tmp_path/'cache'))
+    with pytest.raises(SystemExit) as e:
+        celeba_vae_train(data=str(synth), out=str(out), epochs=2, bs=32, limit=96, ckpt_every=2, device='cpu')
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and 'No space left on device' in err[0], err
+    monkeypatch.undo()
+    assert load_checkpoint(out/'checkpoint.pt')['step'] == 2
+    assert not (out/'checkpoint.pt.tmp').exists()
+
+
+# 6. numerics
+
+def test_nan_loss_stops_and_keeps_checkpoint(synth, tmp_path):
+    def poison(s, model):
+        if s['step'] == 4: model.fc_var.weight.data.fill_(float('inf'))
+    cfg = TrainConfig(data=str(synth), out=str(tmp_path/'run'), epochs=2, bs=32, limit=192, ckpt_every=3, log_every=2,
+                      cache_dir=str(tmp_path/'cache'), galleries=False)
+    with pytest.raises(TrainingDiverged, match='at step 5'): train(cfg, cbs=[poison])
+    ck = load_checkpoint(tmp_path/'run'/'checkpoint.pt')
+    assert ck['step'] == 3 and all(torch.isfinite(v).all() for v in ck['model'].values() if v.is_floating_point())
+    assert not (tmp_path/'run'/'model.safetensors').exists()
+
+
+# 7. command-line values
+
+@pytest.mark.parametrize('args,needle', [(['--epochs', '0'], 'epochs=0'), (['--bs', '0'], 'bs=0'), (['--lr', 'nan'], 'lr=nan'),
+    (['--lr', '-0.1'], 'lr=-0.1'), (['--device', 'quantum'], "device='quantum'"), (['--out', 'FILE'], 'is a file'),
+    (['--data', 'FILE'], 'not a folder')])
+def test_bad_cli_values(tmp_path, env, args, needle):
+    (tmp_path/'FILE').write_text('x')
+    args = [str(tmp_path/a) if a == 'FILE' else a for a in args]
+    one_line_error(cli('celeba_vae_train', *args, env=env), needle)
+
+
+# 8. the Reliability page lists exactly these tests
+
+def test_every_row_has_a_test():
+    page = json.loads((Path(__file__).parent.parent/'nbs'/'05_reliability.ipynb').read_text())
+    text = ''.join(''.join(c['source']) for c in page['cells'] if c['cell_type'] == 'markdown')
+    named = {w.strip('`') for w in text.split() if w.strip('`').startswith('test_')}
+    here = {k for k in globals() if k.startswith('test_')} - {'test_every_row_has_a_test'}
+    assert named == here, (named ^ here)
