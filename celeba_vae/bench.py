@@ -6,7 +6,7 @@
 __all__ = ['seed_step', 'images_per_s', 'ceiling', 'PILCelebA', 'baseline', 'ours', 'cpu_features', 'machine', 'bench',
            'celeba_vae_bench']
 
-# %% ../nbs/06_bench.ipynb #a87ebd7d
+# %% ../nbs/06_bench.ipynb #bd1be921
 import os, platform, resource, tempfile, time
 from json import dumps as json_dumps
 from datetime import date
@@ -23,7 +23,7 @@ from .loss import vae_loss
 from .model import VAE
 from .train import TrainConfig, pick_device, train
 
-# %% ../nbs/06_bench.ipynb #7ed5fc2a
+# %% ../nbs/06_bench.ipynb #2a160b96
 def _sync(device):
     if device.type == 'cuda': torch.cuda.synchronize(device)
 
@@ -49,7 +49,7 @@ def images_per_s(step, batches, warmup:int=2, device=torch.device('cpu')) -> flo
     _sync(device)
     return n / (time.perf_counter() - t0)
 
-# %% ../nbs/06_bench.ipynb #0fefb41a
+# %% ../nbs/06_bench.ipynb #8ab500f5
 def ceiling(bs:int=128, steps:int=20, channels_last:bool=True, device='cpu', amp:bool=False) -> float:
     "Images/s of the bare seed step on one random batch held in memory."
     device = torch.device(device)
@@ -57,7 +57,7 @@ def ceiling(bs:int=128, steps:int=20, channels_last:bool=True, device='cpu', amp
     if channels_last: x = x.contiguous(memory_format=torch.channels_last)
     return images_per_s(seed_step(device, channels_last, amp), [x] * (steps + 2), device=device)
 
-# %% ../nbs/06_bench.ipynb #dd1a48fb
+# %% ../nbs/06_bench.ipynb #8c0e2312
 class PILCelebA(Dataset):
     "The usual CelebA pipeline: PIL decode, CenterCrop(148), Resize(64), ToTensor per item."
     def __init__(self, root, split:str='train'):
@@ -76,7 +76,7 @@ def baseline(root, bs:int=128, steps:int=20, workers:int=2, device='cpu') -> flo
     batches = (x for i, x in zip(range(steps + 2), dl))
     return images_per_s(seed_step(device, channels_last=False), batches, device=device)
 
-# %% ../nbs/06_bench.ipynb #0284c35d
+# %% ../nbs/06_bench.ipynb #916caa8d
 def ours(root, bs:int=128, epochs:int=3, device='cpu') -> tuple[float, float, float]:
     "`(images/s of train end to end, images/s of its epochs alone, cache building images/s)`, on a fresh cache."
     with tempfile.TemporaryDirectory() as tmp:
@@ -92,7 +92,7 @@ def ours(root, bs:int=128, epochs:int=3, device='cpu') -> tuple[float, float, fl
         rows = list(csv.DictReader(open(run/'metrics.csv')))
     return int(rows[-1]['step']) * bs / secs, sum(float(r['images_per_s']) for r in rows) / len(rows), build
 
-# %% ../nbs/06_bench.ipynb #f31d1212
+# %% ../nbs/06_bench.ipynb #08438bc3
 def cpu_features() -> list[str]:
     "The CPU's vector and matrix extensions that matter to PyTorch (from /proc/cpuinfo where there is one)."
     try: flags = next(l for l in open('/proc/cpuinfo') if l.startswith('flags')).split()
@@ -122,7 +122,7 @@ def bench(data=None, n:int=3000, bs:int=128, steps:int=20, device='auto') -> dic
     r['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return r
 
-# %% ../nbs/06_bench.ipynb #7b59f47f
+# %% ../nbs/06_bench.ipynb #98752ec8
 @call_parse
 @exit_on_error
 def celeba_vae_bench(data:str=None, # CelebA folder; default: a synthetic set drawn once

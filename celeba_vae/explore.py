@@ -5,9 +5,10 @@
 # %% auto #0
 __all__ = ['DEFAULT_EDITS', 'GALLERIES', 'to_unit', 'model_device', 'sample_grid', 'show', 'reconstruction_grid', 'lerp', 'slerp',
            'interpolate', 'interpolation_grid', 'kl_per_dim', 'traversal_codes', 'traversal_grid', 'encode_all',
-           'attribute_vector', 'attribute_grid', 'face_png', 'LatentSliders', 'save_galleries', 'celeba_vae_sample']
+           'attribute_vector', 'attribute_grid', 'face_png', 'LatentSliders', 'export_decoder_onnx', 'slider_spec',
+           'save_galleries', 'celeba_vae_sample']
 
-# %% ../nbs/04_explore.ipynb #469896d1
+# %% ../nbs/04_explore.ipynb #694215c0
 import json, sys
 from pathlib import Path
 
@@ -20,21 +21,21 @@ from torchvision.utils import make_grid, save_image
 from .data import CelebA64, CelebAError, exit_on_error, to_model_input
 from .model import VAE
 
-# %% ../nbs/04_explore.ipynb #8df60067
+# %% ../nbs/04_explore.ipynb #f5640740
 def to_unit(x:Tensor) -> Tensor:
     "Images in [-1, 1] → [0, 1], float32 on the CPU."
     return ((x.detach().float().cpu() + 1) / 2).clamp(0, 1)
 
 def model_device(model) -> torch.device: return next(model.parameters()).device
 
-# %% ../nbs/04_explore.ipynb #f86ba3db
+# %% ../nbs/04_explore.ipynb #fbfda7f8
 @torch.no_grad()
 def sample_grid(model, n:int=64, seed:int=0, temperature:float=1.0, nrow:int=8) -> Tensor:
     "A grid of `n` faces decoded from the prior, reproducible per `seed`."
     model.eval()
     return make_grid(to_unit(model.sample(n, torch.Generator().manual_seed(seed), temperature)), nrow=nrow, padding=1)
 
-# %% ../nbs/04_explore.ipynb #922a4147
+# %% ../nbs/04_explore.ipynb #5c8bd121
 def show(grid:Tensor, title:str|None=None, ax=None, zoom:float=1.0):
     "Show an image grid (3, H, W) in [0, 1] with matplotlib, one screen pixel per image pixel at `zoom=1`."
     import matplotlib.pyplot as plt
@@ -43,7 +44,7 @@ def show(grid:Tensor, title:str|None=None, ax=None, zoom:float=1.0):
     if title: ax.set_title(title)
     return ax
 
-# %% ../nbs/04_explore.ipynb #58ac4102
+# %% ../nbs/04_explore.ipynb #ae3c944b
 @torch.no_grad()
 def reconstruction_grid(model, x:Tensor, nrow:int|None=None) -> Tensor:
     "Faces `x` (B, 3, 64, 64) in [-1, 1] in one row, their reconstructions from the posterior mean below."
@@ -52,7 +53,7 @@ def reconstruction_grid(model, x:Tensor, nrow:int|None=None) -> Tensor:
     recon = model.decode(model.encode(x)[0])
     return make_grid(to_unit(torch.cat([x, recon])), nrow=nrow or len(x), padding=1)
 
-# %% ../nbs/04_explore.ipynb #f8067f1a
+# %% ../nbs/04_explore.ipynb #2f0e6196
 def lerp(z0:Tensor, z1:Tensor, t:Tensor) -> Tensor:
     "Linear interpolation between `z0` and `z1` (D,) at each of `t` (T,): (T, D)."
     t = t.view(-1, 1).to(z0)
@@ -66,7 +67,7 @@ def slerp(z0:Tensor, z1:Tensor, t:Tensor, eps:float=1e-7) -> Tensor:
     if omega.abs() < eps: return lerp(z0, z1, t)
     return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
 
-# %% ../nbs/04_explore.ipynb #696abd7e
+# %% ../nbs/04_explore.ipynb #6ffbfbec
 @torch.no_grad()
 def interpolate(model, x0:Tensor, x1:Tensor, steps:int=10, method:str='slerp') -> Tensor:
     "Decoded faces along the path from the posterior mean of `x0` to that of `x1` (each (3, 64, 64)): (steps, 3, 64, 64)."
@@ -81,7 +82,7 @@ def interpolation_grid(model, pairs:Tensor, steps:int=10) -> Tensor:
     rows = [interpolate(model, a, b, steps, m) for a, b in pairs for m in ('lerp', 'slerp')]
     return make_grid(to_unit(torch.cat(rows)), nrow=steps, padding=1)
 
-# %% ../nbs/04_explore.ipynb #41145b76
+# %% ../nbs/04_explore.ipynb #fad80da2
 @torch.no_grad()
 def kl_per_dim(model, x:Tensor) -> Tensor:
     "Mean KL divergence of each latent dimension over the faces `x`: (latent_dim,)."
@@ -104,7 +105,7 @@ def traversal_grid(model, x:Tensor, k:int=8, steps:int=9, span:float=3.0, dims:l
     codes = torch.cat([traversal_codes(z, d, torch.linspace(-span, span, steps)) for d in dims])
     return make_grid(to_unit(model.decode(codes)), nrow=steps, padding=1)
 
-# %% ../nbs/04_explore.ipynb #0da4e438
+# %% ../nbs/04_explore.ipynb #ad8ff275
 @torch.no_grad()
 def encode_all(model, ds:CelebA64, bs:int=256) -> Tensor:
     "Posterior means of every face of `ds`: (N, latent_dim), on the CPU."
@@ -119,7 +120,7 @@ def attribute_vector(mu:Tensor, attrs:Tensor, names:list[str], name:str) -> Tens
     if has.all() or not has.any(): raise ValueError(f"attribute {name!r}: need faces with and without it")
     return mu[has].mean(0) - mu[~has].mean(0)
 
-# %% ../nbs/04_explore.ipynb #8b38e484
+# %% ../nbs/04_explore.ipynb #b8ad48fb
 DEFAULT_EDITS = (('Smiling', 1.0), ('Eyeglasses', 1.0), ('Blond_Hair', -1.0), ('Male', 1.0))
 
 @torch.no_grad()
@@ -132,7 +133,7 @@ def attribute_grid(model, ds:CelebA64, x:Tensor, edits=DEFAULT_EDITS, strength:f
         rows.append(model.decode(z + sign * strength * attribute_vector(mus, ds.attrs, ds.attr_names, name).to(z)))
     return make_grid(to_unit(torch.cat(rows)), nrow=len(x), padding=1)
 
-# %% ../nbs/04_explore.ipynb #ab28698b
+# %% ../nbs/04_explore.ipynb #bc445237
 import io
 import ipywidgets as widgets
 from PIL import Image
@@ -199,7 +200,32 @@ class LatentSliders:
         from IPython.display import display
         display(self.widget)
 
-# %% ../nbs/04_explore.ipynb #8e066e37
+# %% ../nbs/04_explore.ipynb #3ac46517
+def export_decoder_onnx(model, path) -> Path:
+    "Write `model`'s decoder (latents (B, latent_dim) → images (B, 3, 64, 64) in [-1, 1]) as an ONNX file."
+    class Decoder(torch.nn.Module):
+        def __init__(self, vae): super().__init__(); self.vae = vae
+        def forward(self, z): return self.vae.decode(z)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        torch.onnx.export(Decoder(model.eval()).cpu(), (torch.zeros(1, model.latent_dim),), str(path),
+                          input_names=['z'], output_names=['image'], dynamic_axes={'z': {0: 'batch'}, 'image': {0: 'batch'}},
+                          dynamo=True, external_data=False, verbose=False)
+    return Path(path)
+
+@torch.no_grad()
+def slider_spec(model, ds:CelebA64, k:int=8, attrs=('Smiling', 'Eyeglasses', 'Blond_Hair', 'Male'), n_codes:int=16, seed:int=0) -> dict:
+    "What a browser page needs for latent sliders: top-`k` dimensions by KL, attribute vectors, starting codes."
+    model.eval()
+    dims = kl_per_dim(model, to_model_input(ds[:min(len(ds), 512)])).topk(k).indices.tolist()
+    mus = encode_all(model, ds)
+    usable = [a for a in attrs if ds.attrs is not None and a in ds.attr_names and 0 < (ds.attrs[:, ds.attr_names.index(a)] == 1).sum() < len(ds)]
+    return {'latent_dim': model.latent_dim, 'dims': dims,
+            'attributes': {a: attribute_vector(mus, ds.attrs, ds.attr_names, a).tolist() for a in usable},
+            'codes': torch.randn(n_codes, model.latent_dim, generator=torch.Generator().manual_seed(seed)).tolist()}
+
+# %% ../nbs/04_explore.ipynb #5def8150
 GALLERIES = ('samples.png', 'reconstructions.png', 'interpolation.png', 'traversal.png', 'attributes.png')
 
 @torch.no_grad()
@@ -218,7 +244,7 @@ def save_galleries(model, ds:CelebA64, out, n:int=64, seed:int=0) -> list[Path]:
     for name, grid in grids.items(): save_image(grid, out/name)
     return [out/name for name in grids]
 
-# %% ../nbs/04_explore.ipynb #641e1115
+# %% ../nbs/04_explore.ipynb #55e365d1
 @call_parse
 @exit_on_error
 def celeba_vae_sample(run:str=None, # run folder written by celeba_vae_train

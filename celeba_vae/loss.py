@@ -5,17 +5,17 @@
 # %% auto #0
 __all__ = ['kl_divergence', 'vae_loss']
 
-# %% ../nbs/02_loss.ipynb #5265271c
+# %% ../nbs/02_loss.ipynb #3c15d528
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-# %% ../nbs/02_loss.ipynb #88d59231
+# %% ../nbs/02_loss.ipynb #bdc17e80
 def kl_divergence(mu:Tensor, logvar:Tensor) -> Tensor:
     "KL(N(mu, exp(logvar)) ‖ N(0, I)), summed over the latent dimensions and averaged over the batch."
     return torch.mean(-0.5 * torch.sum(1 + logvar - mu**2 - logvar.exp(), dim=1))
 
-# %% ../nbs/02_loss.ipynb #753171e7
+# %% ../nbs/02_loss.ipynb #28f59a87
 def vae_loss(recon:Tensor, # decoded images
              x:Tensor, # input images, same shape as `recon`
              mu:Tensor, # posterior means (B, latent_dim)

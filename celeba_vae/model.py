@@ -5,18 +5,18 @@
 # %% auto #0
 __all__ = ['SEED_LAYER_TABLE', 'SEED_PARAM_COUNT', 'conv_block', 'deconv_block', 'VAE', 'parse_layer_table', 'layer_rows']
 
-# %% ../nbs/01_model.ipynb #488128f9
+# %% ../nbs/01_model.ipynb #5014618d
 import torch
 from torch import nn, Tensor
 
-# %% ../nbs/01_model.ipynb #6686019d
+# %% ../nbs/01_model.ipynb #85385ca1
 def conv_block(ni:int, # input channels
                nf:int, # output channels
               ) -> nn.Sequential:
     "Conv2d(k3, s2, p1) → BatchNorm2d → LeakyReLU: halves height and width."
     return nn.Sequential(nn.Conv2d(ni, nf, 3, stride=2, padding=1), nn.BatchNorm2d(nf), nn.LeakyReLU())
 
-# %% ../nbs/01_model.ipynb #035e122b
+# %% ../nbs/01_model.ipynb #2b96b0b6
 def deconv_block(ni:int, # input channels
                  nf:int, # output channels
                  act:type=nn.LeakyReLU, # activation layer class
@@ -24,7 +24,7 @@ def deconv_block(ni:int, # input channels
     "ConvTranspose2d(k3, s2, p1, output_padding 1) → BatchNorm2d → `act`: doubles height and width."
     return nn.Sequential(nn.ConvTranspose2d(ni, nf, 3, stride=2, padding=1, output_padding=1), nn.BatchNorm2d(nf), act())
 
-# %% ../nbs/01_model.ipynb #1955fad7
+# %% ../nbs/01_model.ipynb #48539221
 class VAE(nn.Module):
     "The seed's convolutional VAE for 3×`img_size`×`img_size` images in [-1, 1]."
     def __init__(self,
@@ -76,7 +76,7 @@ class VAE(nn.Module):
                         device=generator.device if generator is not None else device)
         return self.decode(temperature * z.to(device))
 
-# %% ../nbs/01_model.ipynb #a948d162
+# %% ../nbs/01_model.ipynb #0ec39013
 SEED_LAYER_TABLE = """
             Conv2d-1           [-1, 32, 32, 32]             896
        BatchNorm2d-2           [-1, 32, 32, 32]              64
@@ -114,7 +114,7 @@ SEED_LAYER_TABLE = """
 """
 SEED_PARAM_COUNT = 3_928_329
 
-# %% ../nbs/01_model.ipynb #552b8d7a
+# %% ../nbs/01_model.ipynb #e0b57fda
 def parse_layer_table(table:str) -> list[tuple[str, tuple, int]]:
     "`(layer type, output shape without batch, parameter count)` for each row of a torchsummary table."
     rows = []
@@ -124,7 +124,7 @@ def parse_layer_table(table:str) -> list[tuple[str, tuple, int]]:
         rows.append((name.strip().rsplit('-', 1)[0], tuple(int(d) for d in dims.split(',')[1:]), int(params.replace(',', ''))))
     return rows
 
-# %% ../nbs/01_model.ipynb #a1de332f
+# %% ../nbs/01_model.ipynb #22a93c0b
 def layer_rows(model:nn.Module, img_size:int=64) -> list[tuple[str, tuple, int]]:
     "`(layer type, output shape without batch, parameter count)` for each leaf layer of `model`, in execution order."
     from torchinfo import summary

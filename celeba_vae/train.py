@@ -7,7 +7,7 @@ __all__ = ['METRIC_FIELDS', 'TrainConfig', 'pick_device', 'CheckpointError', 'sa
            'load_weights', 'setup_distributed', 'broadcast', 'prepare_data', 'run_folder', 'load_run', 'evaluate',
            'TrainingDiverged', 'train', 'write_metrics', 'celeba_vae_train']
 
-# %% ../nbs/03_train.ipynb #27f7564c
+# %% ../nbs/03_train.ipynb #8f3d316a
 import csv, io, json, math, os, re, time, warnings
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
@@ -26,7 +26,7 @@ from .data import (CelebAError, atomic_write, cache_root, celeba_dir, celeba_loa
 from .loss import vae_loss
 from .model import VAE
 
-# %% ../nbs/03_train.ipynb #bae633e9
+# %% ../nbs/03_train.ipynb #e66f8608
 @dataclass
 class TrainConfig:
     "Settings of one training run; the defaults are the seed's."
@@ -62,7 +62,7 @@ class TrainConfig:
         pick_device(self.device)
         return self
 
-# %% ../nbs/03_train.ipynb #1e1a5819
+# %% ../nbs/03_train.ipynb #5778c408
 def pick_device(name:str='auto') -> torch.device:
     "The torch device for `name`: auto, cpu, cuda, cuda:N or mps."
     if name == 'auto':
@@ -77,7 +77,7 @@ def pick_device(name:str='auto') -> torch.device:
     if dev.type == 'mps' and not torch.backends.mps.is_available(): raise ValueError(f"device={name!r}: MPS is not available here")
     return dev
 
-# %% ../nbs/03_train.ipynb #4aad1517
+# %% ../nbs/03_train.ipynb #b41cdf39
 class CheckpointError(ValueError):
     "A checkpoint or weights file that cannot be loaded safely; the message names the file."
 
@@ -113,7 +113,7 @@ def load_weights(path, model):
         raise CheckpointError(f"{path}: cannot load weights ({str(e).splitlines()[0][:200]})") from None
     return model
 
-# %% ../nbs/03_train.ipynb #2734fe07
+# %% ../nbs/03_train.ipynb #cae52e73
 def setup_distributed(device:torch.device) -> tuple[int, int, torch.device]:
     "`(rank, world_size, device)`, starting the process group when run under torchrun."
     world = int(os.environ.get('WORLD_SIZE', '1'))
@@ -129,7 +129,7 @@ def broadcast(obj, world:int):
     box = [obj]; dist.broadcast_object_list(box, src=0)
     return box[0]
 
-# %% ../nbs/03_train.ipynb #206372ea
+# %% ../nbs/03_train.ipynb #1accff93
 def prepare_data(cfg:TrainConfig) -> Path:
     "The CelebA folder of `cfg`, drawing the synthetic default set when `cfg.data` is None."
     if cfg.data is not None: return celeba_dir(cfg.data)
@@ -152,7 +152,7 @@ def load_run(run) -> tuple[VAE, TrainConfig]:
     cfg = TrainConfig(**json.loads((run/'config.json').read_text()))
     return load_weights(run/'model.safetensors', VAE(latent_dim=cfg.latent_dim)).eval(), cfg
 
-# %% ../nbs/03_train.ipynb #0930bc8c
+# %% ../nbs/03_train.ipynb #7d0c0155
 @torch.no_grad()
 def evaluate(model, dl, device, kld_weight:float, seed:int=0, amp:bool=False, world:int=1) -> tuple[float, float, float]:
     "Mean `(loss, recon_loss, kld)` over the batches of `dl`, summed across processes."
@@ -169,7 +169,7 @@ def evaluate(model, dl, device, kld_weight:float, seed:int=0, amp:bool=False, wo
     model.train()
     return tuple((sums[:3] / sums[3]).tolist())
 
-# %% ../nbs/03_train.ipynb #1521562b
+# %% ../nbs/03_train.ipynb #8048ec28
 class TrainingDiverged(ArithmeticError):
     "The loss became NaN or infinite."
 
@@ -273,7 +273,7 @@ def train(cfg:TrainConfig, # the run's settings
     if world > 1: dist.barrier()
     return out
 
-# %% ../nbs/03_train.ipynb #22dd19c0
+# %% ../nbs/03_train.ipynb #765bc639
 METRIC_FIELDS = ['epoch', 'step', 'train_loss', 'train_recon', 'train_kld', 'valid_loss', 'valid_recon', 'valid_kld', 'images_per_s']
 
 def write_metrics(path, rows:list[dict]):
@@ -282,7 +282,7 @@ def write_metrics(path, rows:list[dict]):
     w = csv.DictWriter(buf, METRIC_FIELDS); w.writeheader(); w.writerows(rows)
     atomic_write(path, buf.getvalue().encode())
 
-# %% ../nbs/03_train.ipynb #1d805093
+# %% ../nbs/03_train.ipynb #2ee7a2ca
 @call_parse
 @exit_on_error
 def celeba_vae_train(data:str=None, # CelebA folder (img_align_celeba/ and list files); default: the synthetic set

@@ -25,6 +25,7 @@ def make_readme():
     body, _ = MarkdownExporter(exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(nb)
     body = body.split('\n---\n', 1)[1] if body.startswith('---\n') else body  # front matter is for Quarto
     title = nbformat.read(nb_path, as_version=4).cells[0].source.strip()  # '# title' and '> summary', which nbdev moved into the front matter
+    body = body.replace('](images/', f"]({cfg.nbs_path.relative_to(cfg.config_path)}/images/") # the README sits above nbs/
     readme = cfg.config_path/'README.md'
     readme.write_text(title + '\n\n' + body.strip() + '\n', encoding='utf-8')
     return readme

@@ -1,0 +1,110 @@
+"""Browser check of the offline docs site: build it (`scripts/build_docs.py --quick`), serve it on localhost,
+load every page in headless Chromium, and fail on console errors, broken links or images that do not load;
+check that the galleries are there; drag a slider on the sliders page and check that the canvas changes.
+
+Screenshots go to screenshots/ (git-ignored).
+"""
+import functools, http.server, re, shutil, subprocess, sys, threading
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT/'screenshots'
+CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
+CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+                 '--disable-component-update', '--disable-sync']
+
+
+@pytest.fixture(scope='module')
+def site(tmp_path_factory):
+    "The site built into a temporary folder and served on localhost: its base URL."
+    out = tmp_path_factory.mktemp('site')/'_docs'
+    r = subprocess.run([sys.executable, str(ROOT/'scripts'/'build_docs.py'), '--quick', '--out', str(out)],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
+    handler.func.extensions_map = {**handler.func.extensions_map, '.wasm': 'application/wasm', '.js': 'text/javascript'}
+    handler.func.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", out
+    server.shutdown()
+
+
+@pytest.fixture(scope='module')
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, url):
+    "Load `url`; return the page and the console errors, page errors and failed requests it produced."
+    page = browser.new_page(viewport={'width': 1300, 'height': 900})
+    problems = []
+    page.on('console', lambda m: problems.append(f"console: {m.text}") if m.type == 'error' else None)
+    page.on('pageerror', lambda e: problems.append(f"page error: {e}"))
+    page.on('requestfailed', lambda r: problems.append(f"failed request: {r.url}"))
+    page.on('response', lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    page.goto(url, wait_until='load')
+    return page, problems
+
+
+def test_every_page_loads_cleanly(site, browser):
+    base, out = site
+    pages = sorted(p.name for p in out.glob('*.html'))
+    assert {'index.html', '00_data.html', '01_model.html', '04_explore.html', 'sliders.html'} <= set(pages), pages
+    SHOTS.mkdir(exist_ok=True)
+    for name in pages:
+        page, problems = open_page(browser, base + name)
+        if name == 'sliders.html': page.wait_for_selector('body[data-ready="1"]', timeout=60_000)
+        # every local link leads to a page that exists
+        for href in page.eval_on_selector_all('a[href]', 'els => els.map(e => e.getAttribute("href"))'):
+            target = urlparse(urljoin(base + name, href))
+            if target.netloc == urlparse(base).netloc and target.path.endswith('.html'):
+                assert (out/target.path.lstrip('/')).exists(), f"{name}: broken link {href}"
+        # every image has loaded
+        broken = page.eval_on_selector_all('img', 'els => els.filter(e => !e.complete || e.naturalWidth === 0).length')
+        assert broken == 0, f"{name}: {broken} images did not load"
+        assert not problems, f"{name}: {problems}"
+        if name in ('index.html', '04_explore.html'): page.screenshot(path=str(SHOTS/f"docs_{name[:-5]}.png"), full_page=name == 'index.html')
+        page.close()
+
+
+def test_galleries_are_on_the_explore_page(site, browser):
+    base, _ = site
+    page, _ = open_page(browser, base + '04_explore.html')
+    text = page.inner_text('body')
+    for heading in ['Samples', 'Reconstructions', 'Interpolation', 'Traversals', 'Attribute vectors']: assert heading in text, heading
+    images = page.eval_on_selector_all('img', 'els => els.filter(e => e.naturalWidth >= 300).length')
+    assert images >= 6, images   # samples ×2, reconstructions, interpolation, traversal, attributes
+    page.close()
+
+
+def canvas_pixels(page): return page.evaluate("() => document.getElementById('face').toDataURL()")
+
+
+def test_sliders_redraw_the_face_in_the_page(site, browser):
+    base, _ = site
+    page, problems = open_page(browser, base + 'sliders.html')
+    page.wait_for_selector('body[data-ready="1"]', timeout=60_000)
+    before, draws = canvas_pixels(page), int(page.get_attribute('body', 'data-draws'))
+    page.screenshot(path=str(SHOTS/'docs_sliders_before.png'))
+    slider = page.locator('input[type=range]').first
+    box = slider.bounding_box()
+    page.mouse.move(box['x'] + box['width'] / 2, box['y'] + box['height'] / 2)
+    page.mouse.down()
+    page.mouse.move(box['x'] + box['width'] - 1, box['y'] + box['height'] / 2, steps=10)   # drag to the right end
+    page.mouse.up()
+    page.wait_for_function(f"+document.body.dataset.draws > {draws}", timeout=20_000)
+    page.wait_for_timeout(300)
+    after = canvas_pixels(page)
+    page.screenshot(path=str(SHOTS/'docs_sliders_after.png'))
+    assert slider.input_value() == '3', slider.input_value()
+    assert after != before, "the canvas did not change after dragging the slider"
+    assert not problems, problems
+    page.close()
