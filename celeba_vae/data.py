@@ -10,8 +10,8 @@ __all__ = ['CELEBA_ATTRS', 'SPLITS', 'IMG_DIR', 'PARTITION_FILE', 'ATTR_FILE', '
            'cache_dir_for', 'cached_split', 'U8Array', 'CelebA64', 'to_model_input', 'EpochSampler', 'celeba_loaders',
            'peak_rss_reading']
 
-# %% ../nbs/00_data.ipynb #b6a792f9
-import hashlib, io, json, mmap, os, shutil, sys, tempfile
+# %% ../nbs/00_data.ipynb #009d7fe4
+import hashlib, json, mmap, os, shutil, sys, tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -22,11 +22,11 @@ from fastprogress.fastprogress import progress_bar
 from PIL import Image, ImageDraw, ImageFilter
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-# %% ../nbs/00_data.ipynb #0fc1ec00
+# %% ../nbs/00_data.ipynb #3246d3fd
 class CelebAError(ValueError):
     "A problem with the data on disk; the message names the file (and line)."
 
-# %% ../nbs/00_data.ipynb #46be5721
+# %% ../nbs/00_data.ipynb #2852089d
 def exit_on_error(f):
     "Wrap a command-line function so that bad input, a failed write or a diverged run prints one line and exits with status 2."
     import functools
@@ -38,7 +38,7 @@ def exit_on_error(f):
             sys.exit(2)
     return _inner
 
-# %% ../nbs/00_data.ipynb #028d4d01
+# %% ../nbs/00_data.ipynb #5f5c6634
 CELEBA_ATTRS = ('5_o_Clock_Shadow Arched_Eyebrows Attractive Bags_Under_Eyes Bald Bangs Big_Lips Big_Nose Black_Hair '
     'Blond_Hair Blurry Brown_Hair Bushy_Eyebrows Chubby Double_Chin Eyeglasses Goatee Gray_Hair Heavy_Makeup '
     'High_Cheekbones Male Mouth_Slightly_Open Mustache Narrow_Eyes No_Beard Oval_Face Pale_Skin Pointy_Nose '
@@ -48,7 +48,7 @@ SPLITS = {'train': 0, 'valid': 1, 'test': 2}
 IMG_DIR, PARTITION_FILE, ATTR_FILE = 'img_align_celeba', 'list_eval_partition.txt', 'list_attr_celeba.txt'
 CELEBA_SIZE = (178, 218) # width, height of the aligned images
 
-# %% ../nbs/00_data.ipynb #5cb3cf44
+# %% ../nbs/00_data.ipynb #50ccf8f5
 def celeba_dir(path) -> Path:
     "The folder holding `img_align_celeba/` and the list files: `path` itself or torchvision's `path/celeba`."
     path = Path(path).expanduser()
@@ -58,7 +58,7 @@ def celeba_dir(path) -> Path:
         if (d/IMG_DIR).is_dir(): return d
     raise CelebAError(f"{path}: no {IMG_DIR}/ folder here or in {path/'celeba'} (the layout of CelebA's aligned images)")
 
-# %% ../nbs/00_data.ipynb #bf85b801
+# %% ../nbs/00_data.ipynb #123ed0a6
 def read_partition(root) -> dict[str, list[str]]:
     "Image names of each split, from `root/list_eval_partition.txt`."
     fn = Path(root)/PARTITION_FILE
@@ -74,7 +74,7 @@ def read_partition(root) -> dict[str, list[str]]:
     if not any(splits.values()): raise CelebAError(f"{fn}: lists no images")
     return splits
 
-# %% ../nbs/00_data.ipynb #e175fed1
+# %% ../nbs/00_data.ipynb #e8150cfb
 def read_attrs(root) -> tuple[list[str], dict[str, np.ndarray]]:
     "Attribute names and a name → int8 array of ±1 map, from `root/list_attr_celeba.txt`."
     fn = Path(root)/ATTR_FILE
@@ -95,7 +95,7 @@ def read_attrs(root) -> tuple[list[str], dict[str, np.ndarray]]:
         raise CelebAError(f"{fn}:1: says {int(lines[0])} images but lists {len(attrs)}")
     return names, attrs
 
-# %% ../nbs/00_data.ipynb #9a2bf116
+# %% ../nbs/00_data.ipynb #7ad6b9ce
 def download_celeba(root) -> Path:
     "Download CelebA with torchvision into `root/celeba` and return that folder."
     from torchvision.datasets import CelebA
@@ -105,7 +105,7 @@ def download_celeba(root) -> Path:
                           "Download img_align_celeba.zip and the list files by hand and pass the folder.") from None
     return celeba_dir(root)
 
-# %% ../nbs/00_data.ipynb #3f1265c5
+# %% ../nbs/00_data.ipynb #1b113f0e
 CROP, IMG_SIZE = 148, 64
 PREPROCESSING = {'crop': CROP, 'size': IMG_SIZE, 'resample': 'PIL bilinear (antialiased)', 'source_size': CELEBA_SIZE}
 
@@ -123,7 +123,7 @@ def load_face(path) -> np.ndarray:
         raise CelebAError(f"{path}: cannot decode ({e})") from None
     return np.asarray(face).transpose(2, 0, 1).copy()
 
-# %% ../nbs/00_data.ipynb #465b17a8
+# %% ../nbs/00_data.ipynb #0cadcd55
 SKIN_TONES = [(255, 224, 205), (241, 194, 160), (224, 172, 125), (198, 134, 90), (141, 85, 50), (92, 55, 33)]
 HAIR_COLOURS = {'Black_Hair': (28, 22, 20), 'Brown_Hair': (106, 66, 36), 'Blond_Hair': (226, 192, 110),
                 'Gray_Hair': (170, 168, 165), None: (150, 60, 30)} # None: red hair, which no attribute names
@@ -218,7 +218,7 @@ def draw_face(rng:np.random.Generator) -> tuple[Image.Image, dict[str, bool]]:
     im = im.resize(CELEBA_SIZE, Image.LANCZOS).filter(ImageFilter.GaussianBlur(0.4))
     return im, a
 
-# %% ../nbs/00_data.ipynb #489978c8
+# %% ../nbs/00_data.ipynb #4f666020
 def _draw_range(dest, seed, start, stop) -> list[list[int]]:
     "Draw faces `start`…`stop-1` into `dest/img_align_celeba`; return their rows of 40 attribute values."
     rows = []
@@ -262,7 +262,7 @@ def make_synthetic_celeba(dest, # folder to create, in CelebA's official layout
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
-# %% ../nbs/00_data.ipynb #8e6438da
+# %% ../nbs/00_data.ipynb #596d648a
 @call_parse
 @exit_on_error
 def celeba_vae_synth(dest:str, # folder to create, in CelebA's official layout
@@ -272,7 +272,7 @@ def celeba_vae_synth(dest:str, # folder to create, in CelebA's official layout
     "Draw a synthetic CelebA (faces, partition and attribute files) into DEST."
     print(f"wrote {n} faces to {make_synthetic_celeba(dest, n, seed)}")
 
-# %% ../nbs/00_data.ipynb #7ecf5d06
+# %% ../nbs/00_data.ipynb #d7c608d2
 CACHE_VERSION = 1
 
 def cache_root() -> Path:
@@ -302,7 +302,7 @@ def atomic_write(path, data:bytes):
         try: os.fsync(fd)
         finally: os.close(fd)
 
-# %% ../nbs/00_data.ipynb #19942cd8
+# %% ../nbs/00_data.ipynb #8a8e6961
 def _decode_range(root, names, array_path, start):
     "Decode `names` into rows `start`… of the .npy at `array_path`."
     arr = np.load(array_path, mmap_mode='r+')
@@ -320,7 +320,7 @@ def build_cache(root, names:list[str], array_path, n_workers:int|None=None, chun
         bar = progress_bar(as_completed(futs), total=len(futs)); bar.comment = 'decoding'
         for f in bar: f.result()
 
-# %% ../nbs/00_data.ipynb #fe85704f
+# %% ../nbs/00_data.ipynb #85ffde4f
 def cache_dir_for(root) -> Path:
     "Default cache folder of the CelebA folder `root` (one per absolute path)."
     key = hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:12]
@@ -350,7 +350,7 @@ def cached_split(root, split:str='train', cache_dir=None, n_workers:int|None=Non
     atomic_write(manifest_path, json.dumps(manifest, indent=1).encode())
     return array_path
 
-# %% ../nbs/00_data.ipynb #420014c4
+# %% ../nbs/00_data.ipynb #e7d72940
 class U8Array:
     "A uint8 `.npy` file, memory-mapped read-only; indexing gathers rows into a new array."
     def __init__(self, path, release_every:int=16 * 2**20):
@@ -376,7 +376,7 @@ class U8Array:
     def __getstate__(self): return {'path': self.path, 'release_every': self.release_every}
     def __setstate__(self, d): self.__init__(**d)
 
-# %% ../nbs/00_data.ipynb #eee20762
+# %% ../nbs/00_data.ipynb #f7c2b904
 class CelebA64(Dataset):
     "Aligned CelebA faces (or a folder in its layout) as uint8 (3, 64, 64), with their ±1 attributes."
     def __init__(self, root, # CelebA folder (or torchvision's root above it)
@@ -404,12 +404,12 @@ class CelebA64(Dataset):
         if len(idxs) and (idxs.min() < 0 or idxs.max() >= len(self)): raise IndexError(f"index out of range for {len(self)} images")
         return torch.from_numpy(self.images[idxs])
 
-# %% ../nbs/00_data.ipynb #6283ad9d
+# %% ../nbs/00_data.ipynb #72e608be
 def to_model_input(xb:torch.Tensor) -> torch.Tensor:
     "uint8 images (B, 3, H, W) → float32 in [-1, 1], channels_last."
     return (xb.float() / 127.5 - 1).contiguous(memory_format=torch.channels_last)
 
-# %% ../nbs/00_data.ipynb #6ae1e06e
+# %% ../nbs/00_data.ipynb #89c92b27
 class EpochSampler(DistributedSampler):
     "`DistributedSampler` whose epoch can start after `start` samples (for exact resume)."
     def __init__(self, ds, num_replicas:int=1, rank:int=0, shuffle:bool=True, seed:int=0):
@@ -421,7 +421,7 @@ class EpochSampler(DistributedSampler):
     def __iter__(self): return iter(list(super().__iter__())[self.start:])
     def __len__(self): return super().__len__() - self.start
 
-# %% ../nbs/00_data.ipynb #e07c8e5b
+# %% ../nbs/00_data.ipynb #30bf1aa0
 def celeba_loaders(root, # CelebA folder (or torchvision's root above it)
                    bs:int=128, # batch size (the seed's)
                    seed:int=0, # seeds the shuffling
@@ -441,7 +441,7 @@ def celeba_loaders(root, # CelebA folder (or torchvision's root above it)
                           collate_fn=to_model_input)
     return train_dl, valid_dl
 
-# %% ../nbs/00_data.ipynb #2d66b608
+# %% ../nbs/00_data.ipynb #7744f224
 def peak_rss_reading(array_path, bs:int=128) -> tuple[float, float, float]:
     "Read all of the uint8 .npy at `array_path` in random batches, in a fresh process: MB of RSS before, peak RSS, array."
     import subprocess

@@ -8,8 +8,7 @@ __all__ = ['DEFAULT_EDITS', 'GALLERIES', 'to_unit', 'model_device', 'sample_grid
            'attribute_vector', 'attribute_grid', 'face_png', 'LatentSliders', 'export_decoder_onnx', 'slider_spec',
            'save_galleries', 'celeba_vae_sample']
 
-# %% ../nbs/04_explore.ipynb #694215c0
-import json, sys
+# %% ../nbs/04_explore.ipynb #2cdf0d19
 from pathlib import Path
 
 import numpy as np
@@ -18,24 +17,23 @@ from fastcore.script import call_parse
 from torch import Tensor
 from torchvision.utils import make_grid, save_image
 
-from .data import CelebA64, CelebAError, exit_on_error, to_model_input
-from .model import VAE
+from .data import CelebA64, exit_on_error, to_model_input
 
-# %% ../nbs/04_explore.ipynb #f5640740
+# %% ../nbs/04_explore.ipynb #25056117
 def to_unit(x:Tensor) -> Tensor:
     "Images in [-1, 1] → [0, 1], float32 on the CPU."
     return ((x.detach().float().cpu() + 1) / 2).clamp(0, 1)
 
 def model_device(model) -> torch.device: return next(model.parameters()).device
 
-# %% ../nbs/04_explore.ipynb #fbfda7f8
+# %% ../nbs/04_explore.ipynb #57c0ab9f
 @torch.no_grad()
 def sample_grid(model, n:int=64, seed:int=0, temperature:float=1.0, nrow:int=8) -> Tensor:
     "A grid of `n` faces decoded from the prior, reproducible per `seed`."
     model.eval()
     return make_grid(to_unit(model.sample(n, torch.Generator().manual_seed(seed), temperature)), nrow=nrow, padding=1)
 
-# %% ../nbs/04_explore.ipynb #5c8bd121
+# %% ../nbs/04_explore.ipynb #17f873c2
 def show(grid:Tensor, title:str|None=None, ax=None, zoom:float=1.0):
     "Show an image grid (3, H, W) in [0, 1] with matplotlib, one screen pixel per image pixel at `zoom=1`."
     import matplotlib.pyplot as plt
@@ -44,7 +42,7 @@ def show(grid:Tensor, title:str|None=None, ax=None, zoom:float=1.0):
     if title: ax.set_title(title)
     return ax
 
-# %% ../nbs/04_explore.ipynb #ae3c944b
+# %% ../nbs/04_explore.ipynb #b663b501
 @torch.no_grad()
 def reconstruction_grid(model, x:Tensor, nrow:int|None=None) -> Tensor:
     "Faces `x` (B, 3, 64, 64) in [-1, 1] in one row, their reconstructions from the posterior mean below."
@@ -53,7 +51,7 @@ def reconstruction_grid(model, x:Tensor, nrow:int|None=None) -> Tensor:
     recon = model.decode(model.encode(x)[0])
     return make_grid(to_unit(torch.cat([x, recon])), nrow=nrow or len(x), padding=1)
 
-# %% ../nbs/04_explore.ipynb #2f0e6196
+# %% ../nbs/04_explore.ipynb #9c8f9bb9
 def lerp(z0:Tensor, z1:Tensor, t:Tensor) -> Tensor:
     "Linear interpolation between `z0` and `z1` (D,) at each of `t` (T,): (T, D)."
     t = t.view(-1, 1).to(z0)
@@ -67,7 +65,7 @@ def slerp(z0:Tensor, z1:Tensor, t:Tensor, eps:float=1e-7) -> Tensor:
     if omega.abs() < eps: return lerp(z0, z1, t)
     return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
 
-# %% ../nbs/04_explore.ipynb #6ffbfbec
+# %% ../nbs/04_explore.ipynb #d26864c3
 @torch.no_grad()
 def interpolate(model, x0:Tensor, x1:Tensor, steps:int=10, method:str='slerp') -> Tensor:
     "Decoded faces along the path from the posterior mean of `x0` to that of `x1` (each (3, 64, 64)): (steps, 3, 64, 64)."
@@ -82,7 +80,7 @@ def interpolation_grid(model, pairs:Tensor, steps:int=10) -> Tensor:
     rows = [interpolate(model, a, b, steps, m) for a, b in pairs for m in ('lerp', 'slerp')]
     return make_grid(to_unit(torch.cat(rows)), nrow=steps, padding=1)
 
-# %% ../nbs/04_explore.ipynb #fad80da2
+# %% ../nbs/04_explore.ipynb #17a27bae
 @torch.no_grad()
 def kl_per_dim(model, x:Tensor) -> Tensor:
     "Mean KL divergence of each latent dimension over the faces `x`: (latent_dim,)."
@@ -105,7 +103,7 @@ def traversal_grid(model, x:Tensor, k:int=8, steps:int=9, span:float=3.0, dims:l
     codes = torch.cat([traversal_codes(z, d, torch.linspace(-span, span, steps)) for d in dims])
     return make_grid(to_unit(model.decode(codes)), nrow=steps, padding=1)
 
-# %% ../nbs/04_explore.ipynb #ad8ff275
+# %% ../nbs/04_explore.ipynb #c500ed5e
 @torch.no_grad()
 def encode_all(model, ds:CelebA64, bs:int=256) -> Tensor:
     "Posterior means of every face of `ds`: (N, latent_dim), on the CPU."
@@ -120,7 +118,7 @@ def attribute_vector(mu:Tensor, attrs:Tensor, names:list[str], name:str) -> Tens
     if has.all() or not has.any(): raise ValueError(f"attribute {name!r}: need faces with and without it")
     return mu[has].mean(0) - mu[~has].mean(0)
 
-# %% ../nbs/04_explore.ipynb #b8ad48fb
+# %% ../nbs/04_explore.ipynb #32c6f9fb
 DEFAULT_EDITS = (('Smiling', 1.0), ('Eyeglasses', 1.0), ('Blond_Hair', -1.0), ('Male', 1.0))
 
 @torch.no_grad()
@@ -133,7 +131,7 @@ def attribute_grid(model, ds:CelebA64, x:Tensor, edits=DEFAULT_EDITS, strength:f
         rows.append(model.decode(z + sign * strength * attribute_vector(mus, ds.attrs, ds.attr_names, name).to(z)))
     return make_grid(to_unit(torch.cat(rows)), nrow=len(x), padding=1)
 
-# %% ../nbs/04_explore.ipynb #bc445237
+# %% ../nbs/04_explore.ipynb #38d2b787
 import io
 import ipywidgets as widgets
 from PIL import Image
@@ -200,7 +198,7 @@ class LatentSliders:
         from IPython.display import display
         display(self.widget)
 
-# %% ../nbs/04_explore.ipynb #3ac46517
+# %% ../nbs/04_explore.ipynb #215d5dab
 def export_decoder_onnx(model, path) -> Path:
     "Write `model`'s decoder (latents (B, latent_dim) → images (B, 3, 64, 64) in [-1, 1]) as an ONNX file."
     class Decoder(torch.nn.Module):
@@ -225,7 +223,7 @@ def slider_spec(model, ds:CelebA64, k:int=8, attrs=('Smiling', 'Eyeglasses', 'Bl
             'attributes': {a: attribute_vector(mus, ds.attrs, ds.attr_names, a).tolist() for a in usable},
             'codes': torch.randn(n_codes, model.latent_dim, generator=torch.Generator().manual_seed(seed)).tolist()}
 
-# %% ../nbs/04_explore.ipynb #5def8150
+# %% ../nbs/04_explore.ipynb #941718ed
 GALLERIES = ('samples.png', 'reconstructions.png', 'interpolation.png', 'traversal.png', 'attributes.png')
 
 @torch.no_grad()
@@ -244,7 +242,7 @@ def save_galleries(model, ds:CelebA64, out, n:int=64, seed:int=0) -> list[Path]:
     for name, grid in grids.items(): save_image(grid, out/name)
     return [out/name for name in grids]
 
-# %% ../nbs/04_explore.ipynb #55e365d1
+# %% ../nbs/04_explore.ipynb #c4e3bc87
 @call_parse
 @exit_on_error
 def celeba_vae_sample(run:str=None, # run folder written by celeba_vae_train

@@ -7,9 +7,9 @@ __all__ = ['METRIC_FIELDS', 'TrainConfig', 'pick_device', 'CheckpointError', 'sa
            'load_weights', 'setup_distributed', 'broadcast', 'prepare_data', 'run_folder', 'load_run', 'evaluate',
            'TrainingDiverged', 'train', 'write_metrics', 'celeba_vae_train']
 
-# %% ../nbs/03_train.ipynb #8f3d316a
+# %% ../nbs/03_train.ipynb #bf2e2c37
 import csv, io, json, math, os, re, time, warnings
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -21,12 +21,12 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save as save_safetensors
 from torch.nn.parallel import DistributedDataParallel
 
-from .data import (CelebAError, atomic_write, cache_root, celeba_dir, celeba_loaders, exit_on_error,
+from .data import (atomic_write, cache_root, celeba_dir, celeba_loaders, exit_on_error,
                              make_synthetic_celeba)
 from .loss import vae_loss
 from .model import VAE
 
-# %% ../nbs/03_train.ipynb #e66f8608
+# %% ../nbs/03_train.ipynb #7d43c3d0
 @dataclass
 class TrainConfig:
     "Settings of one training run; the defaults are the seed's."
@@ -62,7 +62,7 @@ class TrainConfig:
         pick_device(self.device)
         return self
 
-# %% ../nbs/03_train.ipynb #5778c408
+# %% ../nbs/03_train.ipynb #a06d7fc2
 def pick_device(name:str='auto') -> torch.device:
     "The torch device for `name`: auto, cpu, cuda, cuda:N or mps."
     if name == 'auto':
@@ -77,7 +77,7 @@ def pick_device(name:str='auto') -> torch.device:
     if dev.type == 'mps' and not torch.backends.mps.is_available(): raise ValueError(f"device={name!r}: MPS is not available here")
     return dev
 
-# %% ../nbs/03_train.ipynb #b41cdf39
+# %% ../nbs/03_train.ipynb #67b5711a
 class CheckpointError(ValueError):
     "A checkpoint or weights file that cannot be loaded safely; the message names the file."
 
@@ -113,7 +113,7 @@ def load_weights(path, model):
         raise CheckpointError(f"{path}: cannot load weights ({str(e).splitlines()[0][:200]})") from None
     return model
 
-# %% ../nbs/03_train.ipynb #cae52e73
+# %% ../nbs/03_train.ipynb #cfc66867
 def setup_distributed(device:torch.device) -> tuple[int, int, torch.device]:
     "`(rank, world_size, device)`, starting the process group when run under torchrun."
     world = int(os.environ.get('WORLD_SIZE', '1'))
@@ -129,7 +129,7 @@ def broadcast(obj, world:int):
     box = [obj]; dist.broadcast_object_list(box, src=0)
     return box[0]
 
-# %% ../nbs/03_train.ipynb #1accff93
+# %% ../nbs/03_train.ipynb #c26a36ed
 def prepare_data(cfg:TrainConfig) -> Path:
     "The CelebA folder of `cfg`, drawing the synthetic default set when `cfg.data` is None."
     if cfg.data is not None: return celeba_dir(cfg.data)
@@ -152,7 +152,7 @@ def load_run(run) -> tuple[VAE, TrainConfig]:
     cfg = TrainConfig(**json.loads((run/'config.json').read_text()))
     return load_weights(run/'model.safetensors', VAE(latent_dim=cfg.latent_dim)).eval(), cfg
 
-# %% ../nbs/03_train.ipynb #7d0c0155
+# %% ../nbs/03_train.ipynb #bc449647
 @torch.no_grad()
 def evaluate(model, dl, device, kld_weight:float, seed:int=0, amp:bool=False, world:int=1) -> tuple[float, float, float]:
     "Mean `(loss, recon_loss, kld)` over the batches of `dl`, summed across processes."
@@ -169,7 +169,7 @@ def evaluate(model, dl, device, kld_weight:float, seed:int=0, amp:bool=False, wo
     model.train()
     return tuple((sums[:3] / sums[3]).tolist())
 
-# %% ../nbs/03_train.ipynb #8048ec28
+# %% ../nbs/03_train.ipynb #ced068ff
 class TrainingDiverged(ArithmeticError):
     "The loss became NaN or infinite."
 
@@ -273,7 +273,7 @@ def train(cfg:TrainConfig, # the run's settings
     if world > 1: dist.barrier()
     return out
 
-# %% ../nbs/03_train.ipynb #765bc639
+# %% ../nbs/03_train.ipynb #2f1c225c
 METRIC_FIELDS = ['epoch', 'step', 'train_loss', 'train_recon', 'train_kld', 'valid_loss', 'valid_recon', 'valid_kld', 'images_per_s']
 
 def write_metrics(path, rows:list[dict]):
@@ -282,7 +282,7 @@ def write_metrics(path, rows:list[dict]):
     w = csv.DictWriter(buf, METRIC_FIELDS); w.writeheader(); w.writerows(rows)
     atomic_write(path, buf.getvalue().encode())
 
-# %% ../nbs/03_train.ipynb #2ee7a2ca
+# %% ../nbs/03_train.ipynb #4a1a5cce
 @call_parse
 @exit_on_error
 def celeba_vae_train(data:str=None, # CelebA folder (img_align_celeba/ and list files); default: the synthetic set

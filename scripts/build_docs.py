@@ -12,7 +12,7 @@ page nbdev has no equivalent of: latent sliders that run the decoder in the brow
 
 Serve the result over HTTP (the sliders page loads the decoder with fetch): `python scripts/build_docs.py --no_build --serve`.
 """
-import html, json, os, re, shutil, subprocess, sys, tempfile
+import html, json, os, re, shutil, subprocess, tempfile
 from pathlib import Path
 
 import nbformat

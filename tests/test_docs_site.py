@@ -4,7 +4,7 @@ check that the galleries are there; drag a slider on the sliders page and check 
 
 Screenshots go to screenshots/ (git-ignored).
 """
-import functools, http.server, re, shutil, subprocess, sys, threading
+import functools, http.server, shutil, subprocess, sys, threading
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
