@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['CELEBA_ATTRS', 'SPLITS', 'IMG_DIR', 'PARTITION_FILE', 'ATTR_FILE', 'CELEBA_SIZE', 'CROP', 'IMG_SIZE', 'PREPROCESSING',
            'SKIN_TONES', 'HAIR_COLOURS', 'SYNTH_ATTRS', 'CACHE_VERSION', 'CelebAError', 'exit_on_error', 'celeba_dir',
-           'read_partition', 'read_attrs', 'download_celeba', 'load_face', 'draw_face', 'split_of',
+           'read_partition', 'read_attrs', 'write_lists', 'download_celeba', 'load_face', 'draw_face', 'split_of',
            'make_synthetic_celeba', 'celeba_vae_synth', 'cache_root', 'source_digest', 'atomic_write', 'build_cache',
            'cache_dir_for', 'cached_split', 'U8Array', 'CelebA64', 'to_model_input', 'EpochSampler', 'celeba_loaders',
            'peak_rss_reading']
 
-# %% ../nbs/00_data.ipynb #009d7fe4
+# %% ../nbs/00_data.ipynb #4d30cfdc
 import hashlib, json, mmap, os, shutil, sys, tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -22,11 +22,11 @@ from fastprogress.fastprogress import progress_bar
 from PIL import Image, ImageDraw, ImageFilter
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-# %% ../nbs/00_data.ipynb #3246d3fd
+# %% ../nbs/00_data.ipynb #14a2492e
 class CelebAError(ValueError):
     "A problem with the data on disk; the message names the file (and line)."
 
-# %% ../nbs/00_data.ipynb #2852089d
+# %% ../nbs/00_data.ipynb #07ebc84e
 def exit_on_error(f):
     "Wrap a command-line function so that bad input, a failed write or a diverged run prints one line and exits with status 2."
     import functools
@@ -38,7 +38,7 @@ def exit_on_error(f):
             sys.exit(2)
     return _inner
 
-# %% ../nbs/00_data.ipynb #5f5c6634
+# %% ../nbs/00_data.ipynb #38de678a
 CELEBA_ATTRS = ('5_o_Clock_Shadow Arched_Eyebrows Attractive Bags_Under_Eyes Bald Bangs Big_Lips Big_Nose Black_Hair '
     'Blond_Hair Blurry Brown_Hair Bushy_Eyebrows Chubby Double_Chin Eyeglasses Goatee Gray_Hair Heavy_Makeup '
     'High_Cheekbones Male Mouth_Slightly_Open Mustache Narrow_Eyes No_Beard Oval_Face Pale_Skin Pointy_Nose '
@@ -48,7 +48,7 @@ SPLITS = {'train': 0, 'valid': 1, 'test': 2}
 IMG_DIR, PARTITION_FILE, ATTR_FILE = 'img_align_celeba', 'list_eval_partition.txt', 'list_attr_celeba.txt'
 CELEBA_SIZE = (178, 218) # width, height of the aligned images
 
-# %% ../nbs/00_data.ipynb #50ccf8f5
+# %% ../nbs/00_data.ipynb #d0d2c36e
 def celeba_dir(path) -> Path:
     "The folder holding `img_align_celeba/` and the list files: `path` itself or torchvision's `path/celeba`."
     path = Path(path).expanduser()
@@ -58,7 +58,7 @@ def celeba_dir(path) -> Path:
         if (d/IMG_DIR).is_dir(): return d
     raise CelebAError(f"{path}: no {IMG_DIR}/ folder here or in {path/'celeba'} (the layout of CelebA's aligned images)")
 
-# %% ../nbs/00_data.ipynb #123ed0a6
+# %% ../nbs/00_data.ipynb #d14f5246
 def read_partition(root) -> dict[str, list[str]]:
     "Image names of each split, from `root/list_eval_partition.txt`."
     fn = Path(root)/PARTITION_FILE
@@ -74,7 +74,7 @@ def read_partition(root) -> dict[str, list[str]]:
     if not any(splits.values()): raise CelebAError(f"{fn}: lists no images")
     return splits
 
-# %% ../nbs/00_data.ipynb #e8150cfb
+# %% ../nbs/00_data.ipynb #b495f03f
 def read_attrs(root) -> tuple[list[str], dict[str, np.ndarray]]:
     "Attribute names and a name → int8 array of ±1 map, from `root/list_attr_celeba.txt`."
     fn = Path(root)/ATTR_FILE
@@ -95,7 +95,15 @@ def read_attrs(root) -> tuple[list[str], dict[str, np.ndarray]]:
         raise CelebAError(f"{fn}:1: says {int(lines[0])} images but lists {len(attrs)}")
     return names, attrs
 
-# %% ../nbs/00_data.ipynb #7ad6b9ce
+# %% ../nbs/00_data.ipynb #20817078
+def write_lists(root, rows):
+    "Write `root`'s partition and attribute files for `rows` of (name, split, 40 values), spaced like the real files."
+    root = Path(root)
+    (root/PARTITION_FILE).write_text(''.join(f"{n} {s}\n" for n, s, _ in rows))
+    (root/ATTR_FILE).write_text(f"{len(rows)}\n" + ' '.join(CELEBA_ATTRS) + ' \n'
+                                + ''.join(f"{n} " + ' '.join(f"{v:2d}" for v in a) + '\n' for n, _, a in rows))
+
+# %% ../nbs/00_data.ipynb #63351801
 def download_celeba(root) -> Path:
     "Download CelebA with torchvision into `root/celeba` and return that folder."
     from torchvision.datasets import CelebA
@@ -105,7 +113,7 @@ def download_celeba(root) -> Path:
                           "Download img_align_celeba.zip and the list files by hand and pass the folder.") from None
     return celeba_dir(root)
 
-# %% ../nbs/00_data.ipynb #1b113f0e
+# %% ../nbs/00_data.ipynb #c283c0f8
 CROP, IMG_SIZE = 148, 64
 PREPROCESSING = {'crop': CROP, 'size': IMG_SIZE, 'resample': 'PIL bilinear (antialiased)', 'source_size': CELEBA_SIZE}
 
@@ -123,7 +131,7 @@ def load_face(path) -> np.ndarray:
         raise CelebAError(f"{path}: cannot decode ({e})") from None
     return np.asarray(face).transpose(2, 0, 1).copy()
 
-# %% ../nbs/00_data.ipynb #0cadcd55
+# %% ../nbs/00_data.ipynb #78a424f8
 SKIN_TONES = [(255, 224, 205), (241, 194, 160), (224, 172, 125), (198, 134, 90), (141, 85, 50), (92, 55, 33)]
 HAIR_COLOURS = {'Black_Hair': (28, 22, 20), 'Brown_Hair': (106, 66, 36), 'Blond_Hair': (226, 192, 110),
                 'Gray_Hair': (170, 168, 165), None: (150, 60, 30)} # None: red hair, which no attribute names
@@ -218,7 +226,7 @@ def draw_face(rng:np.random.Generator) -> tuple[Image.Image, dict[str, bool]]:
     im = im.resize(CELEBA_SIZE, Image.LANCZOS).filter(ImageFilter.GaussianBlur(0.4))
     return im, a
 
-# %% ../nbs/00_data.ipynb #4f666020
+# %% ../nbs/00_data.ipynb #097514d3
 def _draw_range(dest, seed, start, stop) -> list[list[int]]:
     "Draw faces `start`…`stop-1` into `dest/img_align_celeba`; return their rows of 40 attribute values."
     rows = []
@@ -253,16 +261,13 @@ def make_synthetic_celeba(dest, # folder to create, in CelebA's official layout
             bar = progress_bar(as_completed(futs), total=len(futs)); bar.comment = 'drawing faces'
             for f in bar: rows[futs[f]] = f.result()
         rows = [r for rs in rows for r in rs]
-        names = [f"{i + 1:06d}.jpg" for i in range(n)]
-        (tmp/PARTITION_FILE).write_text(''.join(f"{nm} {split_of(i, n)}\n" for i, nm in enumerate(names)))
-        (tmp/ATTR_FILE).write_text(f"{n}\n" + ' '.join(CELEBA_ATTRS) + ' \n'
-                                   + ''.join(f"{nm} " + ' '.join(f"{v:2d}" for v in r) + '\n' for nm, r in zip(names, rows)))
+        write_lists(tmp, [(f"{i + 1:06d}.jpg", split_of(i, n), r) for i, r in enumerate(rows)])
         if dest.exists(): dest.rmdir()
         tmp.rename(dest)
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
-# %% ../nbs/00_data.ipynb #596d648a
+# %% ../nbs/00_data.ipynb #d46f5a67
 @call_parse
 @exit_on_error
 def celeba_vae_synth(dest:str, # folder to create, in CelebA's official layout
@@ -272,7 +277,7 @@ def celeba_vae_synth(dest:str, # folder to create, in CelebA's official layout
     "Draw a synthetic CelebA (faces, partition and attribute files) into DEST."
     print(f"wrote {n} faces to {make_synthetic_celeba(dest, n, seed)}")
 
-# %% ../nbs/00_data.ipynb #d7c608d2
+# %% ../nbs/00_data.ipynb #a20fb422
 CACHE_VERSION = 1
 
 def cache_root() -> Path:
@@ -302,7 +307,7 @@ def atomic_write(path, data:bytes):
         try: os.fsync(fd)
         finally: os.close(fd)
 
-# %% ../nbs/00_data.ipynb #8a8e6961
+# %% ../nbs/00_data.ipynb #98f0d46e
 def _decode_range(root, names, array_path, start):
     "Decode `names` into rows `start`… of the .npy at `array_path`."
     arr = np.load(array_path, mmap_mode='r+')
@@ -320,7 +325,7 @@ def build_cache(root, names:list[str], array_path, n_workers:int|None=None, chun
         bar = progress_bar(as_completed(futs), total=len(futs)); bar.comment = 'decoding'
         for f in bar: f.result()
 
-# %% ../nbs/00_data.ipynb #85ffde4f
+# %% ../nbs/00_data.ipynb #9197c2ae
 def cache_dir_for(root) -> Path:
     "Default cache folder of the CelebA folder `root` (one per absolute path)."
     key = hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:12]
@@ -350,7 +355,7 @@ def cached_split(root, split:str='train', cache_dir=None, n_workers:int|None=Non
     atomic_write(manifest_path, json.dumps(manifest, indent=1).encode())
     return array_path
 
-# %% ../nbs/00_data.ipynb #e7d72940
+# %% ../nbs/00_data.ipynb #2b750511
 class U8Array:
     "A uint8 `.npy` file, memory-mapped read-only; indexing gathers rows into a new array."
     def __init__(self, path, release_every:int=16 * 2**20):
@@ -376,7 +381,7 @@ class U8Array:
     def __getstate__(self): return {'path': self.path, 'release_every': self.release_every}
     def __setstate__(self, d): self.__init__(**d)
 
-# %% ../nbs/00_data.ipynb #f7c2b904
+# %% ../nbs/00_data.ipynb #c321168e
 class CelebA64(Dataset):
     "Aligned CelebA faces (or a folder in its layout) as uint8 (3, 64, 64), with their ±1 attributes."
     def __init__(self, root, # CelebA folder (or torchvision's root above it)
@@ -404,12 +409,12 @@ class CelebA64(Dataset):
         if len(idxs) and (idxs.min() < 0 or idxs.max() >= len(self)): raise IndexError(f"index out of range for {len(self)} images")
         return torch.from_numpy(self.images[idxs])
 
-# %% ../nbs/00_data.ipynb #72e608be
+# %% ../nbs/00_data.ipynb #bbcedcfa
 def to_model_input(xb:torch.Tensor) -> torch.Tensor:
     "uint8 images (B, 3, H, W) → float32 in [-1, 1], channels_last."
     return (xb.float() / 127.5 - 1).contiguous(memory_format=torch.channels_last)
 
-# %% ../nbs/00_data.ipynb #89c92b27
+# %% ../nbs/00_data.ipynb #6688a958
 class EpochSampler(DistributedSampler):
     "`DistributedSampler` whose epoch can start after `start` samples (for exact resume)."
     def __init__(self, ds, num_replicas:int=1, rank:int=0, shuffle:bool=True, seed:int=0):
@@ -421,7 +426,7 @@ class EpochSampler(DistributedSampler):
     def __iter__(self): return iter(list(super().__iter__())[self.start:])
     def __len__(self): return super().__len__() - self.start
 
-# %% ../nbs/00_data.ipynb #30bf1aa0
+# %% ../nbs/00_data.ipynb #9dd701f9
 def celeba_loaders(root, # CelebA folder (or torchvision's root above it)
                    bs:int=128, # batch size (the seed's)
                    seed:int=0, # seeds the shuffling
@@ -441,7 +446,7 @@ def celeba_loaders(root, # CelebA folder (or torchvision's root above it)
                           collate_fn=to_model_input)
     return train_dl, valid_dl
 
-# %% ../nbs/00_data.ipynb #7744f224
+# %% ../nbs/00_data.ipynb #31176f41
 def peak_rss_reading(array_path, bs:int=128) -> tuple[float, float, float]:
     "Read all of the uint8 .npy at `array_path` in random batches, in a fresh process: MB of RSS before, peak RSS, array."
     import subprocess
