@@ -1,23 +1,16 @@
 """Browser check of the latent sliders: JupyterLab on localhost, the explore notebook run in headless
 Chromium (on a short run trained here), one slider dragged, and the face on screen must change.
 
-Needs Debian's chromium (/usr/bin/chromium; `.ci/run` installs it) and the `playwright` package.
-Screenshots go to screenshots/ (git-ignored) so that a person can look at them after a run.
+Needs Debian's chromium (`.ci/run` installs it) and the `playwright` package; screenshots go to screenshots/.
 """
 import os, secrets, shutil, socket, subprocess, sys, time
 from io import BytesIO
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ROOT/'screenshots'
-CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
-# Chromium's own background traffic is refused on machines with no network; keep it quiet.
-CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-                 '--disable-component-update', '--disable-sync']
+from conftest import ROOT, SHOTS
 
 
 def free_port():
@@ -65,45 +58,41 @@ def lab(tmp_path, trained_run):
 def pixels(png:bytes) -> np.ndarray: return np.asarray(Image.open(BytesIO(png)).convert('RGB'), dtype=np.float32)
 
 
-def test_slider_redraws_face_in_browser(lab):
-    from playwright.sync_api import sync_playwright
+def test_slider_redraws_face_in_browser(lab, browser):
     url, _ = lab
-    SHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={'width': 1400, 'height': 1000})
-        errors = []
-        page.on('pageerror', lambda e: errors.append(str(e)))
-        page.goto(url)
-        page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                               " && window.jupyterapp.shell.currentWidget.sessionContext"
-                               " && window.jupyterapp.shell.currentWidget.sessionContext.session", timeout=120_000)
-        page.wait_for_function("window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'", timeout=120_000)
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        # the last cell displays the panel of the trained model: an image beside sliders
-        panel = page.locator('.jp-OutputArea-output .widget-hbox').last
-        panel.wait_for(state='visible', timeout=420_000)
-        face, slider = panel.locator('img').first, panel.locator('.widget-slider').first
-        face.scroll_into_view_if_needed()
-        page.wait_for_timeout(500)
-        before = face.screenshot(path=str(SHOTS/'face_before.png'))
-        page.screenshot(path=str(SHOTS/'sliders_before.png'))
-        handle = slider.locator('.noUi-handle')
-        box = handle.bounding_box()
-        track = slider.locator('.noUi-base, .noUi-connects').first.bounding_box()
-        page.mouse.move(box['x'] + box['width'] / 2, box['y'] + box['height'] / 2)
-        page.mouse.down()
-        page.mouse.move(track['x'] + track['width'] - 2, box['y'] + box['height'] / 2, steps=12)   # drag to the right end
-        page.mouse.up()
-        changed, diff = False, 0.0
-        for _ in range(40):   # the kernel decodes and sends the new picture
-            page.wait_for_timeout(250)
-            after = face.screenshot()
-            diff = float(np.abs(pixels(after) - pixels(before)).mean())
-            if diff > 1.0: changed = True; break
-        face.screenshot(path=str(SHOTS/'face_after.png'))
-        page.screenshot(path=str(SHOTS/'sliders_after.png'))
-        value = slider.locator('.widget-readout').inner_text()
-        browser.close()
+    page = browser.new_page(viewport={'width': 1400, 'height': 1000})
+    errors = []
+    page.on('pageerror', lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                           " && window.jupyterapp.shell.currentWidget.sessionContext"
+                           " && window.jupyterapp.shell.currentWidget.sessionContext.session", timeout=120_000)
+    page.wait_for_function("window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'", timeout=120_000)
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # the last cell displays the panel of the trained model: an image beside sliders
+    panel = page.locator('.jp-OutputArea-output .widget-hbox').last
+    panel.wait_for(state='visible', timeout=420_000)
+    face, slider = panel.locator('img').first, panel.locator('.widget-slider').first
+    face.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    before = face.screenshot(path=str(SHOTS/'face_before.png'))
+    page.screenshot(path=str(SHOTS/'sliders_before.png'))
+    handle = slider.locator('.noUi-handle')
+    box = handle.bounding_box()
+    track = slider.locator('.noUi-base, .noUi-connects').first.bounding_box()
+    page.mouse.move(box['x'] + box['width'] / 2, box['y'] + box['height'] / 2)
+    page.mouse.down()
+    page.mouse.move(track['x'] + track['width'] - 2, box['y'] + box['height'] / 2, steps=12)   # drag to the right end
+    page.mouse.up()
+    changed, diff = False, 0.0
+    for _ in range(40):   # the kernel decodes and sends the new picture
+        page.wait_for_timeout(250)
+        after = face.screenshot()
+        diff = float(np.abs(pixels(after) - pixels(before)).mean())
+        if diff > 1.0: changed = True; break
+    face.screenshot(path=str(SHOTS/'face_after.png'))
+    page.screenshot(path=str(SHOTS/'sliders_after.png'))
+    value = slider.locator('.widget-readout').inner_text()
+    page.close()
     assert changed, f"the face did not change after dragging the slider to {value} (mean pixel difference {diff:.2f})"
     assert not errors, errors

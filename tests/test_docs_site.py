@@ -4,17 +4,12 @@ check that the galleries are there; drag a slider on the sliders page and check 
 
 Screenshots go to screenshots/ (git-ignored).
 """
-import functools, http.server, shutil, subprocess, sys, threading
-from pathlib import Path
+import functools, http.server, subprocess, sys, threading
 from urllib.parse import urljoin, urlparse
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ROOT/'screenshots'
-CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
-CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-                 '--disable-component-update', '--disable-sync']
+from conftest import ROOT, SHOTS
 
 
 @pytest.fixture(scope='module')
@@ -33,15 +28,6 @@ def site(tmp_path_factory):
     server.shutdown()
 
 
-@pytest.fixture(scope='module')
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 def open_page(browser, url):
     "Load `url`; return the page and the console errors, page errors and failed requests it produced."
     page = browser.new_page(viewport={'width': 1300, 'height': 900})
@@ -58,7 +44,6 @@ def test_every_page_loads_cleanly(site, browser):
     base, out = site
     pages = sorted(p.name for p in out.glob('*.html'))
     assert {'index.html', '00_data.html', '01_model.html', '04_explore.html', 'sliders.html'} <= set(pages), pages
-    SHOTS.mkdir(exist_ok=True)
     for name in pages:
         page, problems = open_page(browser, base + name)
         if name == 'sliders.html': page.wait_for_selector('body[data-ready="1"]', timeout=60_000)
