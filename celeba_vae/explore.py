@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['DEFAULT_EDITS', 'GALLERIES', 'to_unit', 'model_device', 'sample_grid', 'show', 'reconstruction_grid', 'lerp', 'slerp',
            'interpolate', 'interpolation_grid', 'kl_per_dim', 'traversal_codes', 'traversal_grid', 'encode_all',
-           'attribute_vector', 'attribute_grid', 'face_png', 'LatentSliders', 'export_decoder_onnx', 'slider_spec',
-           'save_galleries', 'celeba_vae_sample']
+           'attribute_vector', 'attribute_grid', 'describes', 'attribute_vectors', 'top_kl_dims', 'face_png',
+           'LatentSliders', 'export_decoder_onnx', 'slider_spec', 'save_galleries', 'celeba_vae_sample']
 
-# %% ../nbs/04_explore.ipynb #2cdf0d19
+# %% ../nbs/04_explore.ipynb #1cc800e3
 from pathlib import Path
 
 import numpy as np
@@ -19,21 +19,21 @@ from torchvision.utils import make_grid, save_image
 
 from .data import CelebA64, exit_on_error, to_model_input
 
-# %% ../nbs/04_explore.ipynb #25056117
+# %% ../nbs/04_explore.ipynb #e3bc3c98
 def to_unit(x:Tensor) -> Tensor:
     "Images in [-1, 1] → [0, 1], float32 on the CPU."
     return ((x.detach().float().cpu() + 1) / 2).clamp(0, 1)
 
 def model_device(model) -> torch.device: return next(model.parameters()).device
 
-# %% ../nbs/04_explore.ipynb #57c0ab9f
+# %% ../nbs/04_explore.ipynb #17f6089b
 @torch.no_grad()
 def sample_grid(model, n:int=64, seed:int=0, temperature:float=1.0, nrow:int=8) -> Tensor:
     "A grid of `n` faces decoded from the prior, reproducible per `seed`."
     model.eval()
     return make_grid(to_unit(model.sample(n, torch.Generator().manual_seed(seed), temperature)), nrow=nrow, padding=1)
 
-# %% ../nbs/04_explore.ipynb #17f873c2
+# %% ../nbs/04_explore.ipynb #3c92a883
 def show(grid:Tensor, title:str|None=None, ax=None, zoom:float=1.0):
     "Show an image grid (3, H, W) in [0, 1] with matplotlib, one screen pixel per image pixel at `zoom=1`."
     import matplotlib.pyplot as plt
@@ -42,7 +42,7 @@ def show(grid:Tensor, title:str|None=None, ax=None, zoom:float=1.0):
     if title: ax.set_title(title)
     return ax
 
-# %% ../nbs/04_explore.ipynb #b663b501
+# %% ../nbs/04_explore.ipynb #df8ae0f4
 @torch.no_grad()
 def reconstruction_grid(model, x:Tensor, nrow:int|None=None) -> Tensor:
     "Faces `x` (B, 3, 64, 64) in [-1, 1] in one row, their reconstructions from the posterior mean below."
@@ -51,7 +51,7 @@ def reconstruction_grid(model, x:Tensor, nrow:int|None=None) -> Tensor:
     recon = model.decode(model.encode(x)[0])
     return make_grid(to_unit(torch.cat([x, recon])), nrow=nrow or len(x), padding=1)
 
-# %% ../nbs/04_explore.ipynb #9c8f9bb9
+# %% ../nbs/04_explore.ipynb #bd71ec65
 def lerp(z0:Tensor, z1:Tensor, t:Tensor) -> Tensor:
     "Linear interpolation between `z0` and `z1` (D,) at each of `t` (T,): (T, D)."
     t = t.view(-1, 1).to(z0)
@@ -65,7 +65,7 @@ def slerp(z0:Tensor, z1:Tensor, t:Tensor, eps:float=1e-7) -> Tensor:
     if omega.abs() < eps: return lerp(z0, z1, t)
     return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
 
-# %% ../nbs/04_explore.ipynb #d26864c3
+# %% ../nbs/04_explore.ipynb #6a8c46e2
 @torch.no_grad()
 def interpolate(model, x0:Tensor, x1:Tensor, steps:int=10, method:str='slerp') -> Tensor:
     "Decoded faces along the path from the posterior mean of `x0` to that of `x1` (each (3, 64, 64)): (steps, 3, 64, 64)."
@@ -80,7 +80,7 @@ def interpolation_grid(model, pairs:Tensor, steps:int=10) -> Tensor:
     rows = [interpolate(model, a, b, steps, m) for a, b in pairs for m in ('lerp', 'slerp')]
     return make_grid(to_unit(torch.cat(rows)), nrow=steps, padding=1)
 
-# %% ../nbs/04_explore.ipynb #17a27bae
+# %% ../nbs/04_explore.ipynb #b9b90ba3
 @torch.no_grad()
 def kl_per_dim(model, x:Tensor) -> Tensor:
     "Mean KL divergence of each latent dimension over the faces `x`: (latent_dim,)."
@@ -103,7 +103,7 @@ def traversal_grid(model, x:Tensor, k:int=8, steps:int=9, span:float=3.0, dims:l
     codes = torch.cat([traversal_codes(z, d, torch.linspace(-span, span, steps)) for d in dims])
     return make_grid(to_unit(model.decode(codes)), nrow=steps, padding=1)
 
-# %% ../nbs/04_explore.ipynb #c500ed5e
+# %% ../nbs/04_explore.ipynb #d5c25cc0
 @torch.no_grad()
 def encode_all(model, ds:CelebA64, bs:int=256) -> Tensor:
     "Posterior means of every face of `ds`: (N, latent_dim), on the CPU."
@@ -118,7 +118,7 @@ def attribute_vector(mu:Tensor, attrs:Tensor, names:list[str], name:str) -> Tens
     if has.all() or not has.any(): raise ValueError(f"attribute {name!r}: need faces with and without it")
     return mu[has].mean(0) - mu[~has].mean(0)
 
-# %% ../nbs/04_explore.ipynb #32c6f9fb
+# %% ../nbs/04_explore.ipynb #10889e0d
 DEFAULT_EDITS = (('Smiling', 1.0), ('Eyeglasses', 1.0), ('Blond_Hair', -1.0), ('Male', 1.0))
 
 @torch.no_grad()
@@ -131,7 +131,23 @@ def attribute_grid(model, ds:CelebA64, x:Tensor, edits=DEFAULT_EDITS, strength:f
         rows.append(model.decode(z + sign * strength * attribute_vector(mus, ds.attrs, ds.attr_names, name).to(z)))
     return make_grid(to_unit(torch.cat(rows)), nrow=len(x), padding=1)
 
-# %% ../nbs/04_explore.ipynb #38d2b787
+# %% ../nbs/04_explore.ipynb #b5e39056
+def describes(ds:CelebA64, name:str) -> bool:
+    "Whether `ds` has faces both with and without attribute `name` (so that its vector is defined)."
+    return ds.attrs is not None and name in ds.attr_names and 0 < (ds.attrs[:, ds.attr_names.index(name)] == 1).sum() < len(ds)
+
+def attribute_vectors(model, ds:CelebA64, names) -> dict[str, Tensor]:
+    "The attribute vectors of those of `names` that `ds` describes."
+    names = [a for a in names if describes(ds, a)]
+    if not names: return {}
+    mus = encode_all(model, ds)
+    return {a: attribute_vector(mus, ds.attrs, ds.attr_names, a) for a in names}
+
+def top_kl_dims(model, ds:CelebA64, k:int, n:int=512) -> list[int]:
+    "The `k` latent dimensions with the highest mean KL over the first `n` faces of `ds`."
+    return kl_per_dim(model, to_model_input(ds[:min(len(ds), n)])).topk(k).indices.tolist()
+
+# %% ../nbs/04_explore.ipynb #ab3e4806
 import io
 import ipywidgets as widgets
 from PIL import Image
@@ -150,11 +166,7 @@ class LatentSliders:
                  attrs=('Smiling', 'Eyeglasses', 'Blond_Hair', 'Male'), # attribute vectors to offer
                  seed:int=0, size:int=256):
         self.model, self.size = model.eval(), size
-        mus = encode_all(model, ds)
-        self.dims = kl_per_dim(model, to_model_input(ds[:min(len(ds), 512)])).topk(k).indices.tolist()
-        usable = [a for a in attrs if ds.attrs is not None and a in ds.attr_names
-                  and 0 < (ds.attrs[:, ds.attr_names.index(a)] == 1).sum() < len(ds)]
-        self.vectors = {a: attribute_vector(mus, ds.attrs, ds.attr_names, a) for a in usable}
+        self.dims, self.vectors = top_kl_dims(model, ds, k), attribute_vectors(model, ds, attrs)
         self.gen = torch.Generator().manual_seed(seed)
         self.base = torch.randn(model.latent_dim, generator=self.gen)
         slider = lambda desc, v, lo, hi: widgets.FloatSlider(value=v, min=lo, max=hi, step=0.05, description=desc,
@@ -198,7 +210,7 @@ class LatentSliders:
         from IPython.display import display
         display(self.widget)
 
-# %% ../nbs/04_explore.ipynb #215d5dab
+# %% ../nbs/04_explore.ipynb #0ce342b2
 def export_decoder_onnx(model, path) -> Path:
     "Write `model`'s decoder (latents (B, latent_dim) → images (B, 3, 64, 64) in [-1, 1]) as an ONNX file."
     class Decoder(torch.nn.Module):
@@ -216,14 +228,11 @@ def export_decoder_onnx(model, path) -> Path:
 def slider_spec(model, ds:CelebA64, k:int=8, attrs=('Smiling', 'Eyeglasses', 'Blond_Hair', 'Male'), n_codes:int=16, seed:int=0) -> dict:
     "What a browser page needs for latent sliders: top-`k` dimensions by KL, attribute vectors, starting codes."
     model.eval()
-    dims = kl_per_dim(model, to_model_input(ds[:min(len(ds), 512)])).topk(k).indices.tolist()
-    mus = encode_all(model, ds)
-    usable = [a for a in attrs if ds.attrs is not None and a in ds.attr_names and 0 < (ds.attrs[:, ds.attr_names.index(a)] == 1).sum() < len(ds)]
-    return {'latent_dim': model.latent_dim, 'dims': dims,
-            'attributes': {a: attribute_vector(mus, ds.attrs, ds.attr_names, a).tolist() for a in usable},
+    return {'latent_dim': model.latent_dim, 'dims': top_kl_dims(model, ds, k),
+            'attributes': {a: v.tolist() for a, v in attribute_vectors(model, ds, attrs).items()},
             'codes': torch.randn(n_codes, model.latent_dim, generator=torch.Generator().manual_seed(seed)).tolist()}
 
-# %% ../nbs/04_explore.ipynb #941718ed
+# %% ../nbs/04_explore.ipynb #c22762dd
 GALLERIES = ('samples.png', 'reconstructions.png', 'interpolation.png', 'traversal.png', 'attributes.png')
 
 @torch.no_grad()
@@ -236,13 +245,12 @@ def save_galleries(model, ds:CelebA64, out, n:int=64, seed:int=0) -> list[Path]:
              'reconstructions.png': reconstruction_grid(model, pick(min(n, 16), ), nrow=min(n, 16)),
              'interpolation.png': interpolation_grid(model, pick(6).view(3, 2, 3, 64, 64)),
              'traversal.png': traversal_grid(model, pick(min(len(ds), 512)))}
-    if ds.attrs is not None:
-        usable = [(k, s) for k, s in DEFAULT_EDITS if 0 < (ds.attrs[:, ds.attr_names.index(k)] == 1).sum() < len(ds)]
-        if usable: grids['attributes.png'] = attribute_grid(model, ds, pick(10), usable)
+    usable = [(k, s) for k, s in DEFAULT_EDITS if describes(ds, k)]
+    if usable: grids['attributes.png'] = attribute_grid(model, ds, pick(10), usable)
     for name, grid in grids.items(): save_image(grid, out/name)
     return [out/name for name in grids]
 
-# %% ../nbs/04_explore.ipynb #c4e3bc87
+# %% ../nbs/04_explore.ipynb #debe1446
 @call_parse
 @exit_on_error
 def celeba_vae_sample(run:str=None, # run folder written by celeba_vae_train
