@@ -8,9 +8,9 @@ __all__ = ['CELEBA_ATTRS', 'SPLITS', 'IMG_DIR', 'PARTITION_FILE', 'ATTR_FILE', '
            'read_partition', 'read_attrs', 'write_lists', 'download_celeba', 'load_face', 'draw_face', 'split_of',
            'make_synthetic_celeba', 'celeba_vae_synth', 'cache_root', 'source_digest', 'atomic_write', 'build_cache',
            'cache_dir_for', 'cached_split', 'U8Array', 'CelebA64', 'to_model_input', 'EpochSampler', 'celeba_loaders',
-           'peak_rss_reading']
+           'ResidentLoader', 'fits_on', 'peak_rss_reading']
 
-# %% ../nbs/00_data.ipynb #4d30cfdc
+# %% ../nbs/00_data.ipynb #a29ecff3
 import hashlib, json, mmap, os, shutil, sys, tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -22,11 +22,11 @@ from fastprogress.fastprogress import progress_bar
 from PIL import Image, ImageDraw, ImageFilter
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-# %% ../nbs/00_data.ipynb #14a2492e
+# %% ../nbs/00_data.ipynb #54644b85
 class CelebAError(ValueError):
     "A problem with the data on disk; the message names the file (and line)."
 
-# %% ../nbs/00_data.ipynb #07ebc84e
+# %% ../nbs/00_data.ipynb #913cbad8
 def exit_on_error(f):
     "Wrap a command-line function so that bad input, a failed write or a diverged run prints one line and exits with status 2."
     import functools
@@ -38,7 +38,7 @@ def exit_on_error(f):
             sys.exit(2)
     return _inner
 
-# %% ../nbs/00_data.ipynb #38de678a
+# %% ../nbs/00_data.ipynb #a403e32c
 CELEBA_ATTRS = ('5_o_Clock_Shadow Arched_Eyebrows Attractive Bags_Under_Eyes Bald Bangs Big_Lips Big_Nose Black_Hair '
     'Blond_Hair Blurry Brown_Hair Bushy_Eyebrows Chubby Double_Chin Eyeglasses Goatee Gray_Hair Heavy_Makeup '
     'High_Cheekbones Male Mouth_Slightly_Open Mustache Narrow_Eyes No_Beard Oval_Face Pale_Skin Pointy_Nose '
@@ -48,7 +48,7 @@ SPLITS = {'train': 0, 'valid': 1, 'test': 2}
 IMG_DIR, PARTITION_FILE, ATTR_FILE = 'img_align_celeba', 'list_eval_partition.txt', 'list_attr_celeba.txt'
 CELEBA_SIZE = (178, 218) # width, height of the aligned images
 
-# %% ../nbs/00_data.ipynb #d0d2c36e
+# %% ../nbs/00_data.ipynb #8a132c65
 def celeba_dir(path) -> Path:
     "The folder holding `img_align_celeba/` and the list files: `path` itself or torchvision's `path/celeba`."
     path = Path(path).expanduser()
@@ -58,7 +58,7 @@ def celeba_dir(path) -> Path:
         if (d/IMG_DIR).is_dir(): return d
     raise CelebAError(f"{path}: no {IMG_DIR}/ folder here or in {path/'celeba'} (the layout of CelebA's aligned images)")
 
-# %% ../nbs/00_data.ipynb #d14f5246
+# %% ../nbs/00_data.ipynb #504c50d3
 def read_partition(root) -> dict[str, list[str]]:
     "Image names of each split, from `root/list_eval_partition.txt`."
     fn = Path(root)/PARTITION_FILE
@@ -74,28 +74,30 @@ def read_partition(root) -> dict[str, list[str]]:
     if not any(splits.values()): raise CelebAError(f"{fn}: lists no images")
     return splits
 
-# %% ../nbs/00_data.ipynb #b495f03f
+# %% ../nbs/00_data.ipynb #f9190782
 def read_attrs(root) -> tuple[list[str], dict[str, np.ndarray]]:
     "Attribute names and a name → int8 array of ±1 map, from `root/list_attr_celeba.txt`."
     fn = Path(root)/ATTR_FILE
     lines = fn.read_text().splitlines()
     if len(lines) < 2: raise CelebAError(f"{fn}: expected a count line and a line of attribute names")
     names = lines[1].split()
-    attrs = {}
+    keys, rows, line_nos = [], [], []
     for i, line in enumerate(lines[2:], 3):
         parts = line.split()
         if not parts: continue
         if len(parts) != len(names) + 1:
             raise CelebAError(f"{fn}:{i}: expected an image name and {len(names)} values, got {len(parts) - 1} values")
-        try: vals = np.array([int(v) for v in parts[1:]], dtype=np.int8)
-        except ValueError: vals = None
-        if vals is None or not np.isin(vals, (-1, 1)).all(): raise CelebAError(f"{fn}:{i}: values must be 1 or -1")
-        attrs[parts[0]] = vals
+        keys.append(parts[0]); rows.append(parts[1:]); line_nos.append(i)
+    # All values at once (per-line conversion took 9 s for CelebA's 202,599 lines); a bad one is then found by its row.
+    table = np.array(rows, dtype=str).reshape(len(rows), len(names))
+    good = (table == '1') | (table == '-1')
+    if not good.all(): raise CelebAError(f"{fn}:{line_nos[int(np.argmin(good.all(1)))]}: values must be 1 or -1")
+    attrs = dict(zip(keys, np.where(table == '1', 1, -1).astype(np.int8)))
     if lines[0].strip().isdigit() and int(lines[0]) != len(attrs):
         raise CelebAError(f"{fn}:1: says {int(lines[0])} images but lists {len(attrs)}")
     return names, attrs
 
-# %% ../nbs/00_data.ipynb #20817078
+# %% ../nbs/00_data.ipynb #8b4f79f1
 def write_lists(root, rows):
     "Write `root`'s partition and attribute files for `rows` of (name, split, 40 values), spaced like the real files."
     root = Path(root)
@@ -103,7 +105,7 @@ def write_lists(root, rows):
     (root/ATTR_FILE).write_text(f"{len(rows)}\n" + ' '.join(CELEBA_ATTRS) + ' \n'
                                 + ''.join(f"{n} " + ' '.join(f"{v:2d}" for v in a) + '\n' for n, _, a in rows))
 
-# %% ../nbs/00_data.ipynb #63351801
+# %% ../nbs/00_data.ipynb #dd34b3ab
 def download_celeba(root) -> Path:
     "Download CelebA with torchvision into `root/celeba` and return that folder."
     from torchvision.datasets import CelebA
@@ -113,7 +115,7 @@ def download_celeba(root) -> Path:
                           "Download img_align_celeba.zip and the list files by hand and pass the folder.") from None
     return celeba_dir(root)
 
-# %% ../nbs/00_data.ipynb #c283c0f8
+# %% ../nbs/00_data.ipynb #efdabf54
 CROP, IMG_SIZE = 148, 64
 PREPROCESSING = {'crop': CROP, 'size': IMG_SIZE, 'resample': 'PIL bilinear (antialiased)', 'source_size': CELEBA_SIZE}
 
@@ -131,7 +133,7 @@ def load_face(path) -> np.ndarray:
         raise CelebAError(f"{path}: cannot decode ({e})") from None
     return np.asarray(face).transpose(2, 0, 1).copy()
 
-# %% ../nbs/00_data.ipynb #78a424f8
+# %% ../nbs/00_data.ipynb #3de58421
 SKIN_TONES = [(255, 224, 205), (241, 194, 160), (224, 172, 125), (198, 134, 90), (141, 85, 50), (92, 55, 33)]
 HAIR_COLOURS = {'Black_Hair': (28, 22, 20), 'Brown_Hair': (106, 66, 36), 'Blond_Hair': (226, 192, 110),
                 'Gray_Hair': (170, 168, 165), None: (150, 60, 30)} # None: red hair, which no attribute names
@@ -226,7 +228,7 @@ def draw_face(rng:np.random.Generator) -> tuple[Image.Image, dict[str, bool]]:
     im = im.resize(CELEBA_SIZE, Image.LANCZOS).filter(ImageFilter.GaussianBlur(0.4))
     return im, a
 
-# %% ../nbs/00_data.ipynb #097514d3
+# %% ../nbs/00_data.ipynb #a4cbeb8c
 def _draw_range(dest, seed, start, stop) -> list[list[int]]:
     "Draw faces `start`…`stop-1` into `dest/img_align_celeba`; return their rows of 40 attribute values."
     rows = []
@@ -267,7 +269,7 @@ def make_synthetic_celeba(dest, # folder to create, in CelebA's official layout
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
-# %% ../nbs/00_data.ipynb #d46f5a67
+# %% ../nbs/00_data.ipynb #d3b7bd60
 @call_parse
 @exit_on_error
 def celeba_vae_synth(dest:str, # folder to create, in CelebA's official layout
@@ -277,7 +279,7 @@ def celeba_vae_synth(dest:str, # folder to create, in CelebA's official layout
     "Draw a synthetic CelebA (faces, partition and attribute files) into DEST."
     print(f"wrote {n} faces to {make_synthetic_celeba(dest, n, seed)}")
 
-# %% ../nbs/00_data.ipynb #a20fb422
+# %% ../nbs/00_data.ipynb #95303a63
 CACHE_VERSION = 1
 
 def cache_root() -> Path:
@@ -307,7 +309,7 @@ def atomic_write(path, data:bytes):
         try: os.fsync(fd)
         finally: os.close(fd)
 
-# %% ../nbs/00_data.ipynb #98f0d46e
+# %% ../nbs/00_data.ipynb #e6f00e4c
 def _decode_range(root, names, array_path, start):
     "Decode `names` into rows `start`… of the .npy at `array_path`."
     arr = np.load(array_path, mmap_mode='r+')
@@ -325,7 +327,7 @@ def build_cache(root, names:list[str], array_path, n_workers:int|None=None, chun
         bar = progress_bar(as_completed(futs), total=len(futs)); bar.comment = 'decoding'
         for f in bar: f.result()
 
-# %% ../nbs/00_data.ipynb #9197c2ae
+# %% ../nbs/00_data.ipynb #235e0c59
 def cache_dir_for(root) -> Path:
     "Default cache folder of the CelebA folder `root` (one per absolute path)."
     key = hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:12]
@@ -355,7 +357,7 @@ def cached_split(root, split:str='train', cache_dir=None, n_workers:int|None=Non
     atomic_write(manifest_path, json.dumps(manifest, indent=1).encode())
     return array_path
 
-# %% ../nbs/00_data.ipynb #2b750511
+# %% ../nbs/00_data.ipynb #25cb36ef
 class U8Array:
     "A uint8 `.npy` file, memory-mapped read-only; indexing gathers rows into a new array."
     def __init__(self, path, release_every:int=16 * 2**20):
@@ -381,7 +383,7 @@ class U8Array:
     def __getstate__(self): return {'path': self.path, 'release_every': self.release_every}
     def __setstate__(self, d): self.__init__(**d)
 
-# %% ../nbs/00_data.ipynb #c321168e
+# %% ../nbs/00_data.ipynb #4dd4ebe8
 class CelebA64(Dataset):
     "Aligned CelebA faces (or a folder in its layout) as uint8 (3, 64, 64), with their ±1 attributes."
     def __init__(self, root, # CelebA folder (or torchvision's root above it)
@@ -409,12 +411,12 @@ class CelebA64(Dataset):
         if len(idxs) and (idxs.min() < 0 or idxs.max() >= len(self)): raise IndexError(f"index out of range for {len(self)} images")
         return torch.from_numpy(self.images[idxs])
 
-# %% ../nbs/00_data.ipynb #bbcedcfa
+# %% ../nbs/00_data.ipynb #2380459e
 def to_model_input(xb:torch.Tensor) -> torch.Tensor:
     "uint8 images (B, 3, H, W) → float32 in [-1, 1], channels_last."
     return (xb.float() / 127.5 - 1).contiguous(memory_format=torch.channels_last)
 
-# %% ../nbs/00_data.ipynb #6688a958
+# %% ../nbs/00_data.ipynb #24ff0266
 class EpochSampler(DistributedSampler):
     "`DistributedSampler` whose epoch can start after `start` samples (for exact resume)."
     def __init__(self, ds, num_replicas:int=1, rank:int=0, shuffle:bool=True, seed:int=0):
@@ -426,7 +428,7 @@ class EpochSampler(DistributedSampler):
     def __iter__(self): return iter(list(super().__iter__())[self.start:])
     def __len__(self): return super().__len__() - self.start
 
-# %% ../nbs/00_data.ipynb #9dd701f9
+# %% ../nbs/00_data.ipynb #33a7a6fa
 def celeba_loaders(root, # CelebA folder (or torchvision's root above it)
                    bs:int=128, # batch size (the seed's)
                    seed:int=0, # seeds the shuffling
@@ -446,16 +448,42 @@ def celeba_loaders(root, # CelebA folder (or torchvision's root above it)
                           collate_fn=to_model_input)
     return train_dl, valid_dl
 
-# %% ../nbs/00_data.ipynb #31176f41
-def peak_rss_reading(array_path, bs:int=128) -> tuple[float, float, float]:
-    "Read all of the uint8 .npy at `array_path` in random batches, in a fresh process: MB of RSS before, peak RSS, array."
+# %% ../nbs/00_data.ipynb #75dfc342
+class ResidentLoader:
+    "The batches of `dl` (from `celeba_loaders`), gathered from a copy of its uint8 images held on `device`."
+    def __init__(self, dl:DataLoader, device, chunk:int=16384):
+        self.dl, self.device = dl, torch.device(device)
+        n = len(dl.dataset)
+        self.images = torch.empty((n, 3, IMG_SIZE, IMG_SIZE), dtype=torch.uint8, device=self.device)
+        for i in range(0, n, chunk): # in chunks, so the host never holds a second copy of the split
+            self.images[i:i + chunk] = torch.from_numpy(dl.dataset.images[i:min(i + chunk, n)]).to(self.device)
+    @property
+    def sampler(self): return self.dl.sampler
+    @property
+    def dataset(self): return self.dl.dataset
+    def __len__(self): return len(self.dl)
+    def __iter__(self):
+        idx = torch.tensor(list(self.dl.sampler), device=self.device)
+        bs = self.dl.batch_size
+        stop = len(idx) // bs * bs if self.dl.drop_last else len(idx)
+        for i in range(0, stop, bs): yield to_model_input(self.images[idx[i:i + bs]])
+
+def fits_on(device, nbytes:int, share:float=0.25) -> bool:
+    "Whether `nbytes` fit in `share` of the free memory of `device`, a CUDA GPU (False for any other device)."
+    device = torch.device(device)
+    return device.type == 'cuda' and nbytes <= share * torch.cuda.mem_get_info(device)[0]
+
+# %% ../nbs/00_data.ipynb #b214ebee
+def peak_rss_reading(array_path, bs:int=128, n:int|None=None) -> tuple[float, float, float]:
+    "Read the first `n` (default all) images of the uint8 .npy at `array_path` in random batches, in a fresh process: MB of RSS before, peak RSS, MB read."
     import subprocess
     code = f"""import json, resource, numpy as np
 from celeba_vae.data import U8Array
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 a = U8Array({str(array_path)!r})
-perm = np.random.default_rng(0).permutation(len(a))
-for i in range(0, len(a), {bs}): a[np.sort(perm[i:i + {bs}])]
-print(json.dumps([before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, a.nbytes / 2**20]))"""
+n = min(len(a), {n} or len(a))
+perm = np.random.default_rng(0).permutation(n)
+for i in range(0, n, {bs}): a[np.sort(perm[i:i + {bs}])]
+print(json.dumps([before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, a.nbytes * n / len(a) / 2**20]))"""
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
     return tuple(json.loads(out.splitlines()[-1]))
