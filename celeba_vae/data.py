@@ -8,9 +8,9 @@ __all__ = ['CELEBA_ATTRS', 'SPLITS', 'IMG_DIR', 'PARTITION_FILE', 'ATTR_FILE', '
            'read_partition', 'read_attrs', 'write_lists', 'download_celeba', 'load_face', 'draw_face', 'split_of',
            'make_synthetic_celeba', 'celeba_vae_synth', 'cache_root', 'source_digest', 'atomic_write', 'build_cache',
            'cache_dir_for', 'cached_split', 'U8Array', 'CelebA64', 'to_model_input', 'EpochSampler', 'celeba_loaders',
-           'ResidentLoader', 'fits_on', 'peak_rss_reading']
+           'ResidentLoader', 'fits_on', 'peak_rss_mb', 'peak_rss_reading']
 
-# %% ../nbs/00_data.ipynb #a29ecff3
+# %% ../nbs/00_data.ipynb #feeefe67
 import hashlib, json, mmap, os, shutil, sys, tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -22,11 +22,11 @@ from fastprogress.fastprogress import progress_bar
 from PIL import Image, ImageDraw, ImageFilter
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-# %% ../nbs/00_data.ipynb #54644b85
+# %% ../nbs/00_data.ipynb #1943f7b6
 class CelebAError(ValueError):
     "A problem with the data on disk; the message names the file (and line)."
 
-# %% ../nbs/00_data.ipynb #913cbad8
+# %% ../nbs/00_data.ipynb #ed0ba629
 def exit_on_error(f):
     "Wrap a command-line function so that bad input, a failed write or a diverged run prints one line and exits with status 2."
     import functools
@@ -38,7 +38,7 @@ def exit_on_error(f):
             sys.exit(2)
     return _inner
 
-# %% ../nbs/00_data.ipynb #a403e32c
+# %% ../nbs/00_data.ipynb #fa806665
 CELEBA_ATTRS = ('5_o_Clock_Shadow Arched_Eyebrows Attractive Bags_Under_Eyes Bald Bangs Big_Lips Big_Nose Black_Hair '
     'Blond_Hair Blurry Brown_Hair Bushy_Eyebrows Chubby Double_Chin Eyeglasses Goatee Gray_Hair Heavy_Makeup '
     'High_Cheekbones Male Mouth_Slightly_Open Mustache Narrow_Eyes No_Beard Oval_Face Pale_Skin Pointy_Nose '
@@ -48,7 +48,7 @@ SPLITS = {'train': 0, 'valid': 1, 'test': 2}
 IMG_DIR, PARTITION_FILE, ATTR_FILE = 'img_align_celeba', 'list_eval_partition.txt', 'list_attr_celeba.txt'
 CELEBA_SIZE = (178, 218) # width, height of the aligned images
 
-# %% ../nbs/00_data.ipynb #8a132c65
+# %% ../nbs/00_data.ipynb #f537d9cf
 def celeba_dir(path) -> Path:
     "The folder holding `img_align_celeba/` and the list files: `path` itself or torchvision's `path/celeba`."
     path = Path(path).expanduser()
@@ -58,7 +58,7 @@ def celeba_dir(path) -> Path:
         if (d/IMG_DIR).is_dir(): return d
     raise CelebAError(f"{path}: no {IMG_DIR}/ folder here or in {path/'celeba'} (the layout of CelebA's aligned images)")
 
-# %% ../nbs/00_data.ipynb #504c50d3
+# %% ../nbs/00_data.ipynb #02e893a0
 def read_partition(root) -> dict[str, list[str]]:
     "Image names of each split, from `root/list_eval_partition.txt`."
     fn = Path(root)/PARTITION_FILE
@@ -74,7 +74,7 @@ def read_partition(root) -> dict[str, list[str]]:
     if not any(splits.values()): raise CelebAError(f"{fn}: lists no images")
     return splits
 
-# %% ../nbs/00_data.ipynb #f9190782
+# %% ../nbs/00_data.ipynb #79a8b795
 def read_attrs(root) -> tuple[list[str], dict[str, np.ndarray]]:
     "Attribute names and a name → int8 array of ±1 map, from `root/list_attr_celeba.txt`."
     fn = Path(root)/ATTR_FILE
@@ -97,7 +97,7 @@ def read_attrs(root) -> tuple[list[str], dict[str, np.ndarray]]:
         raise CelebAError(f"{fn}:1: says {int(lines[0])} images but lists {len(attrs)}")
     return names, attrs
 
-# %% ../nbs/00_data.ipynb #8b4f79f1
+# %% ../nbs/00_data.ipynb #c5e5b987
 def write_lists(root, rows):
     "Write `root`'s partition and attribute files for `rows` of (name, split, 40 values), spaced like the real files."
     root = Path(root)
@@ -105,7 +105,7 @@ def write_lists(root, rows):
     (root/ATTR_FILE).write_text(f"{len(rows)}\n" + ' '.join(CELEBA_ATTRS) + ' \n'
                                 + ''.join(f"{n} " + ' '.join(f"{v:2d}" for v in a) + '\n' for n, _, a in rows))
 
-# %% ../nbs/00_data.ipynb #dd34b3ab
+# %% ../nbs/00_data.ipynb #816a742f
 def download_celeba(root) -> Path:
     "Download CelebA with torchvision into `root/celeba` and return that folder."
     from torchvision.datasets import CelebA
@@ -115,7 +115,7 @@ def download_celeba(root) -> Path:
                           "Download img_align_celeba.zip and the list files by hand and pass the folder.") from None
     return celeba_dir(root)
 
-# %% ../nbs/00_data.ipynb #efdabf54
+# %% ../nbs/00_data.ipynb #cccf72d1
 CROP, IMG_SIZE = 148, 64
 PREPROCESSING = {'crop': CROP, 'size': IMG_SIZE, 'resample': 'PIL bilinear (antialiased)', 'source_size': CELEBA_SIZE}
 
@@ -133,7 +133,7 @@ def load_face(path) -> np.ndarray:
         raise CelebAError(f"{path}: cannot decode ({e})") from None
     return np.asarray(face).transpose(2, 0, 1).copy()
 
-# %% ../nbs/00_data.ipynb #3de58421
+# %% ../nbs/00_data.ipynb #4c5bf85c
 SKIN_TONES = [(255, 224, 205), (241, 194, 160), (224, 172, 125), (198, 134, 90), (141, 85, 50), (92, 55, 33)]
 HAIR_COLOURS = {'Black_Hair': (28, 22, 20), 'Brown_Hair': (106, 66, 36), 'Blond_Hair': (226, 192, 110),
                 'Gray_Hair': (170, 168, 165), None: (150, 60, 30)} # None: red hair, which no attribute names
@@ -228,7 +228,7 @@ def draw_face(rng:np.random.Generator) -> tuple[Image.Image, dict[str, bool]]:
     im = im.resize(CELEBA_SIZE, Image.LANCZOS).filter(ImageFilter.GaussianBlur(0.4))
     return im, a
 
-# %% ../nbs/00_data.ipynb #a4cbeb8c
+# %% ../nbs/00_data.ipynb #5db7b32c
 def _draw_range(dest, seed, start, stop) -> list[list[int]]:
     "Draw faces `start`…`stop-1` into `dest/img_align_celeba`; return their rows of 40 attribute values."
     rows = []
@@ -269,7 +269,7 @@ def make_synthetic_celeba(dest, # folder to create, in CelebA's official layout
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
-# %% ../nbs/00_data.ipynb #d3b7bd60
+# %% ../nbs/00_data.ipynb #5d2edb91
 @call_parse
 @exit_on_error
 def celeba_vae_synth(dest:str, # folder to create, in CelebA's official layout
@@ -279,7 +279,7 @@ def celeba_vae_synth(dest:str, # folder to create, in CelebA's official layout
     "Draw a synthetic CelebA (faces, partition and attribute files) into DEST."
     print(f"wrote {n} faces to {make_synthetic_celeba(dest, n, seed)}")
 
-# %% ../nbs/00_data.ipynb #95303a63
+# %% ../nbs/00_data.ipynb #f20bf370
 CACHE_VERSION = 1
 
 def cache_root() -> Path:
@@ -309,7 +309,7 @@ def atomic_write(path, data:bytes):
         try: os.fsync(fd)
         finally: os.close(fd)
 
-# %% ../nbs/00_data.ipynb #e6f00e4c
+# %% ../nbs/00_data.ipynb #e193023f
 def _decode_range(root, names, array_path, start):
     "Decode `names` into rows `start`… of the .npy at `array_path`."
     arr = np.load(array_path, mmap_mode='r+')
@@ -327,7 +327,7 @@ def build_cache(root, names:list[str], array_path, n_workers:int|None=None, chun
         bar = progress_bar(as_completed(futs), total=len(futs)); bar.comment = 'decoding'
         for f in bar: f.result()
 
-# %% ../nbs/00_data.ipynb #235e0c59
+# %% ../nbs/00_data.ipynb #731b24de
 def cache_dir_for(root) -> Path:
     "Default cache folder of the CelebA folder `root` (one per absolute path)."
     key = hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:12]
@@ -357,7 +357,7 @@ def cached_split(root, split:str='train', cache_dir=None, n_workers:int|None=Non
     atomic_write(manifest_path, json.dumps(manifest, indent=1).encode())
     return array_path
 
-# %% ../nbs/00_data.ipynb #25cb36ef
+# %% ../nbs/00_data.ipynb #7968d866
 class U8Array:
     "A uint8 `.npy` file, memory-mapped read-only; indexing gathers rows into a new array."
     def __init__(self, path, release_every:int=16 * 2**20):
@@ -383,7 +383,7 @@ class U8Array:
     def __getstate__(self): return {'path': self.path, 'release_every': self.release_every}
     def __setstate__(self, d): self.__init__(**d)
 
-# %% ../nbs/00_data.ipynb #4dd4ebe8
+# %% ../nbs/00_data.ipynb #d06d1878
 class CelebA64(Dataset):
     "Aligned CelebA faces (or a folder in its layout) as uint8 (3, 64, 64), with their ±1 attributes."
     def __init__(self, root, # CelebA folder (or torchvision's root above it)
@@ -411,12 +411,12 @@ class CelebA64(Dataset):
         if len(idxs) and (idxs.min() < 0 or idxs.max() >= len(self)): raise IndexError(f"index out of range for {len(self)} images")
         return torch.from_numpy(self.images[idxs])
 
-# %% ../nbs/00_data.ipynb #2380459e
+# %% ../nbs/00_data.ipynb #515dd098
 def to_model_input(xb:torch.Tensor) -> torch.Tensor:
     "uint8 images (B, 3, H, W) → float32 in [-1, 1], channels_last."
     return (xb.float() / 127.5 - 1).contiguous(memory_format=torch.channels_last)
 
-# %% ../nbs/00_data.ipynb #24ff0266
+# %% ../nbs/00_data.ipynb #08788dee
 class EpochSampler(DistributedSampler):
     "`DistributedSampler` whose epoch can start after `start` samples (for exact resume)."
     def __init__(self, ds, num_replicas:int=1, rank:int=0, shuffle:bool=True, seed:int=0):
@@ -428,7 +428,7 @@ class EpochSampler(DistributedSampler):
     def __iter__(self): return iter(list(super().__iter__())[self.start:])
     def __len__(self): return super().__len__() - self.start
 
-# %% ../nbs/00_data.ipynb #33a7a6fa
+# %% ../nbs/00_data.ipynb #52a27cc6
 def celeba_loaders(root, # CelebA folder (or torchvision's root above it)
                    bs:int=128, # batch size (the seed's)
                    seed:int=0, # seeds the shuffling
@@ -448,7 +448,7 @@ def celeba_loaders(root, # CelebA folder (or torchvision's root above it)
                           collate_fn=to_model_input)
     return train_dl, valid_dl
 
-# %% ../nbs/00_data.ipynb #75dfc342
+# %% ../nbs/00_data.ipynb #89d3d2f8
 class ResidentLoader:
     "The batches of `dl` (from `celeba_loaders`), gathered from a copy of its uint8 images held on `device`."
     def __init__(self, dl:DataLoader, device, chunk:int=16384):
@@ -473,17 +473,25 @@ def fits_on(device, nbytes:int, share:float=0.25) -> bool:
     device = torch.device(device)
     return device.type == 'cuda' and nbytes <= share * torch.cuda.mem_get_info(device)[0]
 
-# %% ../nbs/00_data.ipynb #b214ebee
+# %% ../nbs/00_data.ipynb #a341734f
+def peak_rss_mb() -> float:
+    "This process's peak resident memory in MB: Linux's VmHWM, which starts afresh at exec (`ru_maxrss` can carry the parent's peak), else `ru_maxrss`."
+    try:
+        with open('/proc/self/status') as f: return next(int(l.split()[1]) for l in f if l.startswith('VmHWM')) / 1024
+    except (OSError, StopIteration):
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
 def peak_rss_reading(array_path, bs:int=128, n:int|None=None) -> tuple[float, float, float]:
     "Read the first `n` (default all) images of the uint8 .npy at `array_path` in random batches, in a fresh process: MB of RSS before, peak RSS, MB read."
     import subprocess
-    code = f"""import json, resource, numpy as np
-from celeba_vae.data import U8Array
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    code = f"""import json, numpy as np
+from celeba_vae.data import U8Array, peak_rss_mb
+before = peak_rss_mb()
 a = U8Array({str(array_path)!r})
 n = min(len(a), {n} or len(a))
 perm = np.random.default_rng(0).permutation(n)
 for i in range(0, n, {bs}): a[np.sort(perm[i:i + {bs}])]
-print(json.dumps([before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, a.nbytes * n / len(a) / 2**20]))"""
+print(json.dumps([before, peak_rss_mb(), a.nbytes * n / len(a) / 2**20]))"""
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
     return tuple(json.loads(out.splitlines()[-1]))
