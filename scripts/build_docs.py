@@ -21,20 +21,21 @@ from nbconvert import HTMLExporter
 
 ROOT = Path(__file__).resolve().parent.parent
 ORT_VERSION = '1.30.0'
+SLIDERS_PAGE = 'browser_sliders.html' # sliders.html is the Sliders chapter's page
 ORT_FILES = {'ort.wasm.bundle.min.mjs': 'ort.wasm.bundle.min.js', # renamed: plain servers give .js the JavaScript type
              'ort-wasm-simd-threaded.wasm': 'ort-wasm-simd-threaded.wasm'}
 
 
 def docs_run(quick:bool) -> Path:
     "A trained run for the sliders: the default run (5 epochs on the synthetic set), or a short one with `quick`."
-    from celeba_vae.data import make_synthetic_celeba
+    from celeba_vae.synth import make_synthetic_celeba
     from celeba_vae.train import TrainConfig, train
     run = ROOT/'runs'/('docs-quick' if quick else 'docs')
     if (run/'model.safetensors').exists(): return run
     if quick:
         data = ROOT/'runs'/'synthetic-celeba-n3000'
         if not data.exists(): make_synthetic_celeba(data, n=3000, seed=0)
-        return train(TrainConfig(data=str(data), out=str(run), epochs=2, bs=16, limit=2400, galleries=False))
+        return train(TrainConfig(data=str(data), out=str(run), epochs=2, bs=16, limit=2400))
     return train(TrainConfig(out=str(run)))
 
 
@@ -77,8 +78,8 @@ def vendor_ort(dest:Path):
 
 def sliders_page(run:Path, out:Path, pages) -> str:
     "The in-browser sliders page, with the decoder of `run` exported to ONNX and its slider spec beside it."
-    from celeba_vae.data import CelebA64
-    from celeba_vae.explore import export_decoder_onnx, slider_spec
+    from celeba_vae.loaders import CelebA64
+    from celeba_vae.sliders import export_decoder_onnx, slider_spec
     from celeba_vae.train import load_run
     model, cfg = load_run(run)
     valid = CelebA64(cfg.data, 'valid', cfg.cache_dir)
@@ -92,7 +93,7 @@ def sliders_page(run:Path, out:Path, pages) -> str:
              "not real CelebA</b>. To redo it on real CelebA: <code>celeba_vae_train --data ~/data/celeba --out runs/celeba "
              "&amp;&amp; python scripts/build_docs.py --run runs/celeba</code>.") if synthetic else \
             f"The decoder of a model trained {html.escape(spec['about'])}."
-    return SLIDERS_HTML.replace('{STYLE}', STYLE).replace('{NAV}', nav_html(pages, 'sliders.html')).replace('{ABOUT}', about)
+    return SLIDERS_HTML.replace('{STYLE}', STYLE).replace('{NAV}', nav_html(pages, SLIDERS_PAGE)).replace('{ABOUT}', about)
 
 SLIDERS_HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Latent sliders · celeba_vae</title>{STYLE}
@@ -182,16 +183,16 @@ def build_docs(out:Path, run:Path|None=None, quick:bool=False) -> Path:
     cache = proc_nbs()
     nbs = sorted(p for p in cache.glob('*.ipynb') if not p.name.startswith('_'))
     nbs = sorted(nbs, key=lambda p: (p.stem != 'index', p.stem))
-    fname = lambda p: f"{p.stem}.html"
+    fname = lambda p: re.sub(r'^\d+[a-z]?_', '', p.stem) + '.html' # as nbdev names the pages: 01_celeba.ipynb → celeba.html
     titles = {p: front_matter(nbformat.read(p, as_version=4)).get('title', p.stem) for p in nbs}
-    pages = [(fname(p), 'Home' if p.stem == 'index' else titles[p]) for p in nbs] + [('sliders.html', 'Latent sliders')]
+    pages = [(fname(p), 'Home' if p.stem == 'index' else titles[p]) for p in nbs] + [(SLIDERS_PAGE, 'Sliders in the browser')]
     for p in nbs:
         (out/fname(p)).write_text(_inject_nav(notebook_page_html(p), pages, fname(p)), encoding='utf-8')
         print(f"wrote {out/fname(p)}")
     if (ROOT/'nbs'/'images').exists(): shutil.copytree(ROOT/'nbs'/'images', out/'images') # pictures the pages link to
     vendor_ort(out/'vendor'/'ort')
-    (out/'sliders.html').write_text(sliders_page(run, out, pages), encoding='utf-8')
-    print(f"wrote {out/'sliders.html'} (decoder of {run})")
+    (out/SLIDERS_PAGE).write_text(sliders_page(run, out, pages), encoding='utf-8')
+    print(f"wrote {out/SLIDERS_PAGE} (decoder of {run})")
     return out
 
 

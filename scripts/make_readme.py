@@ -5,7 +5,7 @@ internet. This does the same job offline: nbdev's own notebook processing (hidde
 directives removed, `show_doc` rendered) and then nbconvert's Markdown exporter. Outputs come
 from what is saved in the notebook, as with `nbdev_readme`.
 """
-import tempfile
+import re, tempfile
 from pathlib import Path
 import nbformat
 from execnb.nbio import write_nb
@@ -26,6 +26,7 @@ def make_readme():
     body = body.split('\n---\n', 1)[1] if body.startswith('---\n') else body  # front matter is for Quarto
     title = nbformat.read(nb_path, as_version=4).cells[0].source.strip()  # '# title' and '> summary', which nbdev moved into the front matter
     body = body.replace('](images/', f"]({cfg.nbs_path.relative_to(cfg.config_path)}/images/") # the README sits above nbs/
+    body = re.sub(r'\]\(([a-z_]+\.html(#[^)]*)?)\)', lambda m: f"]({cfg.doc_host}{cfg.doc_baseurl}/{m[1]})", body) # chapter links: to the docs site
     readme = cfg.config_path/'README.md'
     readme.write_text(title + '\n\n' + body.strip() + '\n', encoding='utf-8')
     return readme

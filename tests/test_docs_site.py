@@ -43,10 +43,10 @@ def open_page(browser, url):
 def test_every_page_loads_cleanly(site, browser):
     base, out = site
     pages = sorted(p.name for p in out.glob('*.html'))
-    assert {'index.html', '00_data.html', '01_model.html', '04_explore.html', 'sliders.html'} <= set(pages), pages
+    assert {'index.html', 'celeba.html', 'model.html', 'galleries.html', 'sliders.html', 'browser_sliders.html'} <= set(pages), pages
     for name in pages:
         page, problems = open_page(browser, base + name)
-        if name == 'sliders.html': page.wait_for_selector('body[data-ready="1"]', timeout=60_000)
+        if name == 'browser_sliders.html': page.wait_for_selector('body[data-ready="1"]', timeout=60_000)
         # every local link leads to a page that exists
         for href in page.eval_on_selector_all('a[href]', 'els => els.map(e => e.getAttribute("href"))'):
             target = urlparse(urljoin(base + name, href))
@@ -56,13 +56,13 @@ def test_every_page_loads_cleanly(site, browser):
         broken = page.eval_on_selector_all('img', 'els => els.filter(e => !e.complete || e.naturalWidth === 0).length')
         assert broken == 0, f"{name}: {broken} images did not load"
         assert not problems, f"{name}: {problems}"
-        if name in ('index.html', '04_explore.html'): page.screenshot(path=str(SHOTS/f"docs_{name[:-5]}.png"), full_page=name == 'index.html')
+        if name in ('index.html', 'galleries.html'): page.screenshot(path=str(SHOTS/f"docs_{name[:-5]}.png"), full_page=name == 'index.html')
         page.close()
 
 
-def test_galleries_are_on_the_explore_page(site, browser):
+def test_galleries_are_on_the_galleries_page(site, browser):
     base, _ = site
-    page, _ = open_page(browser, base + '04_explore.html')
+    page, _ = open_page(browser, base + 'galleries.html')
     text = page.inner_text('body')
     for heading in ['Samples', 'Reconstructions', 'Interpolation', 'Traversals', 'Attribute vectors']: assert heading in text, heading
     images = page.eval_on_selector_all('img', 'els => els.filter(e => e.naturalWidth >= 300).length')
@@ -75,7 +75,7 @@ def canvas_pixels(page): return page.evaluate("() => document.getElementById('fa
 
 def test_sliders_redraw_the_face_in_the_page(site, browser):
     base, _ = site
-    page, problems = open_page(browser, base + 'sliders.html')
+    page, problems = open_page(browser, base + 'browser_sliders.html')
     page.wait_for_selector('body[data-ready="1"]', timeout=60_000)
     before, draws = canvas_pixels(page), int(page.get_attribute('body', 'data-draws'))
     page.screenshot(path=str(SHOTS/'docs_sliders_before.png'))

@@ -1,17 +1,23 @@
 """The reliability suite: crashes, hostile checkpoints and broken data, each on small data.
 
-Every test here is a row of the Reliability page (nbs/05_reliability.ipynb), which names them;
-`test_every_row_has_a_test` keeps the two in step. Run with `pytest tests`.
+Every test here is a row of the Reliability page (nbs/12_reliability.ipynb), which names its exact test id;
+`test_every_row_has_a_test` keeps the two in step, one row per collected test. Run with `pytest tests`.
 """
-import builtins, io, json, os, pickle, random, shutil, signal, subprocess, sys, time
+import builtins, io, json, os, pickle, re, shutil, signal, subprocess, sys, time
+
+import numpy as np
 from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
-from celeba_vae.data import ATTR_FILE, IMG_DIR, PARTITION_FILE, CelebA64, make_synthetic_celeba
-from celeba_vae.train import TrainConfig, TrainingDiverged, celeba_vae_train, load_checkpoint, train
+from celeba_vae.celeba import ATTR_FILE, IMG_DIR, PARTITION_FILE, load_face
+from celeba_vae.checkpoint import load_checkpoint
+from celeba_vae.cli import celeba_vae_train
+from celeba_vae.loaders import CelebA64
+from celeba_vae.synth import make_synthetic_celeba
+from celeba_vae.train import TrainConfig, TrainingDiverged, train
 
 TINY = ['--epochs', '2', '--bs', '32', '--limit', '192', '--device', 'cpu', '--seed', '0']
 
@@ -47,29 +53,63 @@ def same_weights(a, b):
     return wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
-# 1. kill -9 at random moments, then --resume: exact
+# 1. kill -9 in each phase of a run (a step, validation, a checkpoint write), then --resume: exact
+
+# The run under test is the real command; this wrapper only records which phase it is in, in a file the test
+# watches, by wrapping the training chapter's own `train_step` and `evaluate` (the loop looks them up at call time).
+PHASES = """import sys, pathlib
+import celeba_vae.train as T
+phase = pathlib.Path(sys.argv[1])
+def marked(name, f):
+    def g(*a, **k):
+        phase.write_text(name)
+        try: return f(*a, **k)
+        finally: phase.write_text('between')
+    return g
+T.train_step, T.evaluate = marked('step', T.train_step), marked('validation', T.evaluate)
+from celeba_vae.cli import celeba_vae_train
+sys.argv[1:] = sys.argv[2:]
+celeba_vae_train()
+"""
+
+def in_phase(out, phase_file, target):
+    "Whether the run in `out` (with a first checkpoint written) is now in `target`: 'step', 'validation' or 'write'."
+    if not (out/'checkpoint.pt').exists(): return False
+    if target == 'write': return bool(list(out.glob('checkpoint.pt.*.tmp')))
+    try: return phase_file.read_text() == target
+    except FileNotFoundError: return False
+
+
+def kill_in(target, synth, out, env, deadline_s=120):
+    "Start a run, kill -9 it the moment it is in `target`; return whether the kill landed there, in a live process."
+    phase = out.parent/f'{out.name}.phase'
+    p = subprocess.Popen([sys.executable, '-c', PHASES, str(phase), '--data', str(synth), '--out', str(out), *TINY, '--ckpt_every', '1'],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.time() + deadline_s
+    while p.poll() is None and time.time() < deadline and not in_phase(out, phase, target): time.sleep(0.0005)
+    if not (p.poll() is None and in_phase(out, phase, target)): # missed it (the run ended first): no kill to count
+        p.kill(); p.wait(timeout=60); return False
+    p.send_signal(signal.SIGKILL)
+    assert p.wait(timeout=60) == -9   # the kill hit a live process...
+    assert not (out/'model.safetensors').exists()   # ...before training ended
+    return True
+
 
 def test_kill9_then_resume_is_exact(synth, tmp_path, env):
     ref = tmp_path/'ref'
     assert cli('celeba_vae_train', '--data', synth, '--out', ref, *TINY, env=env).returncode == 0
-    rng = random.Random(0)
-    hit = []
-    for i in range(4):
+    hits = {'step': 0, 'validation': 0, 'write': 0}
+    for i in range(24):   # bounded: each phase is hit within a few tries
+        target = min(hits, key=hits.get)
+        if hits[target]: break
         out = tmp_path/f'killed{i}'
-        p = subprocess.Popen(['celeba_vae_train', '--data', str(synth), '--out', str(out), *TINY, '--ckpt_every', '1'],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        # wait for the first checkpoint, then kill at a random moment of the rest of the run
-        deadline = time.time() + 120
-        while not (out/'checkpoint.pt').exists() and p.poll() is None and time.time() < deadline: time.sleep(0.02)
-        time.sleep(rng.uniform(0, 2.5))
-        p.send_signal(signal.SIGKILL); p.wait()
-        hit.append('mid-write' if (out/'checkpoint.pt.tmp').exists() else 'finished' if p.returncode == 0 else 'between writes')
+        if not kill_in(target, synth, out, env): continue
+        hits[target] += 1
         ck = load_checkpoint(out/'checkpoint.pt')          # always loads
-        assert ck['step'] >= 1
         r = cli('celeba_vae_train', '--resume', '--out', out, env=env)
         assert r.returncode == 0, r.stderr[-2000:]
-        assert same_weights(out, ref), f"kill {i} ({hit[-1]}, resumed from step {ck['step']}) changed the result"
-    print('kill moments:', hit)
+        assert same_weights(out, ref), f"a kill during {target} (resumed from step {ck['step']}) changed the result"
+    assert all(hits.values()), f"not every phase was hit: {hits}"
 
 
 # 2. hostile checkpoints and damaged weights
@@ -101,13 +141,16 @@ def test_hostile_weights_refused_by_sample(synth, tmp_path, env):
     assert not marker.exists()
 
 
-@pytest.mark.parametrize('damage', ['truncated', 'garbled'])
+DAMAGE = {'truncated': lambda d: d[:len(d) // 3], 'garbled header': lambda d: d[:8] + b'\xff' * 200 + d[208:],
+          'one byte of tensor data': lambda d: d[:-1000] + bytes([d[-1000] ^ 0x10]) + d[-999:]}
+
+@pytest.mark.parametrize('damage', list(DAMAGE))
 def test_damaged_weights_clear_error(synth, tmp_path, env, damage):
     run = tmp_path/'run'
     assert cli('celeba_vae_train', '--data', synth, '--out', run, '--epochs', '1', '--bs', '32', '--limit', '64', env=env).returncode == 0
-    data = (run/'model.safetensors').read_bytes()
-    (run/'model.safetensors').write_bytes(data[:len(data) // 3] if damage == 'truncated' else data[:8] + b'\xff' * 200 + data[208:])
-    one_line_error(cli('celeba_vae_sample', '--run', run, env=env), 'model.safetensors', 'cannot load weights')
+    (run/'model.safetensors').write_bytes(DAMAGE[damage]((run/'model.safetensors').read_bytes()))
+    needle = 'damaged' if damage == 'one byte of tensor data' else 'cannot load weights'
+    one_line_error(cli('celeba_vae_sample', '--run', run, env=env), 'model.safetensors', needle)
 
 
 # 3. broken data: one line naming the file (and line), status 2, no partial cache
@@ -151,16 +194,25 @@ def test_data_is_a_file(tmp_path, env):
 def test_kill_during_cache_build_then_rebuild(tmp_path, env):
     big = make_synthetic_celeba(tmp_path/'big', n=3000, seed=1)
     cache = tmp_path/'c'
-    p = subprocess.Popen([sys.executable, '-c', f"from celeba_vae.data import CelebA64; CelebA64({str(big)!r}, 'train', {str(cache)!r})"],
+    p = subprocess.Popen([sys.executable, '-c', f"from celeba_vae.loaders import CelebA64; CelebA64({str(big)!r}, 'train', {str(cache)!r})"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while not list(cache.glob('train.partial-*.npy')) and time.time() < deadline: time.sleep(0.005)
-    p.send_signal(signal.SIGKILL); p.wait()
-    assert not (cache/'train.json').exists()      # killed mid-build: no manifest, so never used
-    ds = CelebA64(big, 'train', cache)
+    def decoded_rows():
+        "Whether some rows of the partial array have been decoded (its untouched rows are zeros)."
+        for f in cache.glob('train.partial-*.npy'):
+            try: a = np.load(f, mmap_mode='r')
+            except (ValueError, OSError, EOFError): return False   # header not written yet
+            return bool(a[0].any() or a[512].any())
+        return False
+    deadline = time.time() + 120
+    while p.poll() is None and time.time() < deadline and not decoded_rows(): time.sleep(0.002)
+    if p.poll() is not None or not decoded_rows(): p.kill(); pytest.fail(f"the build never got mid-way (exit {p.poll()})")
+    p.send_signal(signal.SIGKILL)
+    assert p.wait(timeout=60) == -9                 # the kill hit the build mid-way...
+    assert not (cache/'train.json').exists()       # ...so no manifest: the partial array is never used
+    rebuilt = CelebA64(big, 'train', cache)
     assert (cache/'train.json').exists()
-    from celeba_vae.data import load_face
-    for i in (0, 1234, len(ds) - 1): assert torch.equal(ds[i], torch.from_numpy(load_face(big/IMG_DIR/ds.names[i])))
+    clean = CelebA64(big, 'train', tmp_path/'clean')
+    assert torch.equal(rebuilt[:], clean[:])
 
 
 def test_changed_source_rebuilds(synth, tmp_path):
@@ -170,6 +222,7 @@ def test_changed_source_rebuilds(synth, tmp_path):
     from PIL import Image
     Image.open(data/IMG_DIR/'000001.jpg').rotate(90).save(data/IMG_DIR/'000001.jpg')
     ds2 = CelebA64(data, 'train', cache)
+    assert torch.equal(ds2[0], torch.from_numpy(load_face(data/IMG_DIR/'000001.jpg')))   # the new pixels
     assert not torch.equal(ds[0], ds2[0]) and torch.equal(ds[1], ds2[1])
 
 
@@ -179,7 +232,7 @@ def test_disk_full_keeps_previous_checkpoint(synth, tmp_path, monkeypatch, capsy
     out = tmp_path/'run'
     real_open = builtins.open
     def open_filling_disk(f, mode='r', *a, **k):
-        if 'w' in mode and str(f).endswith('checkpoint.pt.tmp') and (out/'checkpoint.pt').exists():
+        if ('w' in mode or 'x' in mode) and re.search(r'checkpoint\.pt\..*\.tmp$', str(f)) and (out/'checkpoint.pt').exists():
             class Full(io.FileIO):
                 def write(self, b): raise OSError(28, 'No space left on device')
             return Full(f, mode)
@@ -193,16 +246,16 @@ def test_disk_full_keeps_previous_checkpoint(synth, tmp_path, monkeypatch, capsy
     assert len(err) == 1 and 'No space left on device' in err[0], err
     monkeypatch.undo()
     assert load_checkpoint(out/'checkpoint.pt')['step'] == 2
-    assert not (out/'checkpoint.pt.tmp').exists()
+    assert not list(out.glob('checkpoint.pt.*tmp'))
 
 
 # 6. numerics
 
 def test_nan_loss_stops_and_keeps_checkpoint(synth, tmp_path):
-    def poison(s, model):
-        if s['step'] == 4: model.fc_var.weight.data.fill_(float('inf'))
+    def poison(state, model):
+        if state.step == 4: model.fc_var.weight.data.fill_(float('inf'))
     cfg = TrainConfig(data=str(synth), out=str(tmp_path/'run'), epochs=2, bs=32, limit=192, ckpt_every=3, log_every=2,
-                      cache_dir=str(tmp_path/'cache'), galleries=False)
+                      cache_dir=str(tmp_path/'cache'))
     with pytest.raises(TrainingDiverged, match='at step 5'): train(cfg, cbs=[poison])
     ck = load_checkpoint(tmp_path/'run'/'checkpoint.pt')
     assert ck['step'] == 3 and all(torch.isfinite(v).all() for v in ck['model'].values() if v.is_floating_point())
@@ -211,20 +264,27 @@ def test_nan_loss_stops_and_keeps_checkpoint(synth, tmp_path):
 
 # 7. command-line values
 
-@pytest.mark.parametrize('args,needle', [(['--epochs', '0'], 'epochs=0'), (['--bs', '0'], 'bs=0'), (['--lr', 'nan'], 'lr=nan'),
-    (['--lr', '-0.1'], 'lr=-0.1'), (['--device', 'quantum'], "device='quantum'"), (['--out', 'FILE'], 'is a file'),
-    (['--data', 'FILE'], 'not a folder')])
-def test_bad_cli_values(tmp_path, env, args, needle):
+BAD_FLAGS = {'--epochs 0': 'epochs=0', '--bs 0': 'bs=0', '--lr nan': 'lr=nan', '--lr -0.1': 'lr=-0.1',
+             '--device quantum': "device='quantum'", '--out FILE': 'is a file', '--data FILE': 'not a folder'}
+
+@pytest.mark.parametrize('flags', list(BAD_FLAGS))
+def test_bad_cli_values(tmp_path, env, flags):
     (tmp_path/'FILE').write_text('x')
-    args = [str(tmp_path/a) if a == 'FILE' else a for a in args]
-    one_line_error(cli('celeba_vae_train', *args, env=env), needle)
+    args = [str(tmp_path/a) if a == 'FILE' else a for a in flags.split()]
+    one_line_error(cli('celeba_vae_train', *args, env=env), BAD_FLAGS[flags])
 
 
-# 8. the Reliability page lists exactly these tests
+# 8. the Reliability page names exactly these tests, one row each
 
 def test_every_row_has_a_test():
-    page = json.loads((Path(__file__).parent.parent/'nbs'/'05_reliability.ipynb').read_text())
+    page = json.loads((Path(__file__).parent.parent/'nbs'/'12_reliability.ipynb').read_text())
     text = ''.join(''.join(c['source']) for c in page['cells'] if c['cell_type'] == 'markdown')
-    named = {w.strip('`') for w in text.split() if w.strip('`').startswith('test_')}
-    here = {k for k in globals() if k.startswith('test_')} - {'test_every_row_has_a_test'}
-    assert named == here, (named ^ here)
+    rows = [l for l in text.splitlines() if l.startswith('| ') and not l.startswith(('| Fault', '|---'))]
+    named = [re.findall(r'`(test_[^`]+)`', r.rsplit('|', 2)[-2]) for r in rows]
+    assert all(len(n) == 1 for n in named), [r for r, n in zip(rows, named) if len(n) != 1]   # one test id per row
+    named = [n[0] for n in named]
+    r = subprocess.run([sys.executable, '-m', 'pytest', '--collect-only', '-q', '-p', 'no:cacheprovider', __file__],
+                       capture_output=True, text=True, timeout=300)
+    ids = [l.split('::', 1)[1] for l in r.stdout.splitlines() if '::' in l]
+    collected = [i for i in ids if i != 'test_every_row_has_a_test']
+    assert sorted(named) == sorted(collected), (set(named) ^ set(collected), len(named), len(collected))

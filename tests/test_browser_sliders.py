@@ -1,4 +1,4 @@
-"""Browser check of the latent sliders: JupyterLab on localhost, the explore notebook run in headless
+"""Browser check of the latent sliders: JupyterLab on localhost, the sliders notebook run in headless
 Chromium (on a short run trained here), one slider dragged, and the face on screen must change.
 
 Needs Debian's chromium (`.ci/run` installs it) and the `playwright` package; screenshots go to screenshots/.
@@ -33,8 +33,8 @@ def trained_run(tmp_path_factory):
 
 @pytest.fixture
 def lab(tmp_path, trained_run):
-    "JupyterLab serving a copy of the explore notebook on localhost: (url, process)."
-    shutil.copy(ROOT/'nbs'/'04_explore.ipynb', tmp_path/'04_explore.ipynb')
+    "JupyterLab serving a copy of the sliders notebook on localhost: (url, process)."
+    shutil.copy(ROOT/'nbs'/'10_sliders.ipynb', tmp_path/'10_sliders.ipynb')
     port, token = free_port(), secrets.token_hex(16)
     env = {**os.environ, 'CELEBA_VAE_CACHE': str(tmp_path/'cache'), 'JUPYTER_CONFIG_DIR': str(tmp_path/'jupyter-config')}
     env['CELEBA_VAE_RUN'] = str(trained_run) # the notebook loads this run instead of training its tiny model
@@ -49,7 +49,7 @@ def lab(tmp_path, trained_run):
             with socket.create_connection(('127.0.0.1', port), timeout=1): break
         except OSError: time.sleep(0.5)
     else: pytest.fail(f"JupyterLab did not start: {(tmp_path/'lab.log').read_text()[-2000:]}")
-    yield f"http://127.0.0.1:{port}/lab/tree/04_explore.ipynb?token={token}", p
+    yield f"http://127.0.0.1:{port}/lab/tree/10_sliders.ipynb?token={token}", p
     p.terminate()
     try: p.wait(20)
     except subprocess.TimeoutExpired: p.kill()
