@@ -22,17 +22,13 @@ from torch.utils.data import DataLoader, Dataset
 # %% ../nbs/13_bench.ipynb #f1eddcf6
 from .celeba import IMG_DIR, celeba_dir, read_partition
 from .core import cache_root, exit_on_error, peak_rss_mb
-from .hardware import cpu_flags, cpu_name, pick_device, pick_precision
+from .hardware import cpu_flags, cpu_name, pick_device, pick_precision, synchronize
 from .loaders import CelebA64, U8Array, peak_rss_reading, to_model_input
 from .model import VAE
 from .synth import make_synthetic_celeba
 from .train import TrainConfig, train, train_step
 
 # %% ../nbs/13_bench.ipynb #a5462624
-def _sync(device):
-    "Wait for the GPU's work (timings on a GPU are otherwise of the launches alone)."
-    if device.type == 'cuda': torch.cuda.synchronize(device)
-
 def seed_step(device, channels_last:bool=True, dtype:torch.dtype|None=None, fixes:bool=False, fused:bool=False):
     "The seed model, its Adam (`fused` or PyTorch's default), and a function doing one `train_step` on a batch."
     model = VAE().to(device)
@@ -44,11 +40,11 @@ def images_per_s(step, batches, warmup:int=2, device=torch.device('cpu')) -> flo
     "Throughput of `step` over `batches` (an iterable of image batches), after `warmup` untimed ones."
     it = iter(batches)
     for _ in range(warmup): step(next(it).to(device))
-    _sync(device)
+    synchronize(device)
     n, t0 = 0, time.perf_counter()
     for x in it:
         step(x.to(device, non_blocking=True)); n += len(x)
-    _sync(device)
+    synchronize(device)
     return n / (time.perf_counter() - t0)
 
 # %% ../nbs/13_bench.ipynb #990ac05f
@@ -69,9 +65,9 @@ class BareSteps:
         "Time `rounds` rounds of `steps` steps of every variant, interleaved."
         for _ in range(rounds):
             for name, (step, xb) in self.runs.items():
-                _sync(self.device); t0 = time.perf_counter()
+                synchronize(self.device); t0 = time.perf_counter()
                 for _ in range(steps): step(xb)
-                _sync(self.device); self.rates[name].append(steps * self.bs / (time.perf_counter() - t0))
+                synchronize(self.device); self.rates[name].append(steps * self.bs / (time.perf_counter() - t0))
         return self
 
     def medians(self) -> dict[str, float]: return {name: statistics.median(r) for name, r in self.rates.items()}
@@ -110,9 +106,9 @@ def ours(root, bs:int=128, epochs:int=3, device='cpu') -> tuple[float, float, fl
     return int(rows[-1]['step']) * bs / secs, statistics.mean(float(r['images_per_s']) for r in rows), build
 
 # %% ../nbs/13_bench.ipynb #28e69362
-def machine() -> str:
-    "The device's name: the GPU's, else the CPU's model and cores."
-    return torch.cuda.get_device_name() if torch.cuda.is_available() else cpu_name()
+def machine(device=torch.device('cpu')) -> str:
+    "The name of `device`: the GPU's, else the CPU's model and cores."
+    return torch.cuda.get_device_name(device) if device.type == 'cuda' else cpu_name()
 
 def bench(data=None, n:int=6000, bs:int=128, steps:int=20, device='auto') -> dict:
     "Measure ceiling, baseline and ours side by side; return the figures."
@@ -120,7 +116,7 @@ def bench(data=None, n:int=6000, bs:int=128, steps:int=20, device='auto') -> dic
     dtype = pick_precision(device)
     root = Path(data) if data else cache_root()/f"bench-synthetic-n{n}"
     if not data and not root.exists(): make_synthetic_celeba(root, n=n, seed=0)
-    r = dict(date=str(date.today()), machine=machine(), torch=torch.__version__, device=str(device),
+    r = dict(date=str(date.today()), machine=machine(device), torch=torch.__version__, device=str(device),
              cpu_features=sorted(f for f in cpu_flags() if f.startswith(('avx512_bf16', 'amx', 'avx512f', 'avx2'))),
              threads=torch.get_num_threads(), precision='bf16' if dtype else 'fp32', bs=bs, data=str(root))
     variants = {'ceiling': (True, dtype, True), 'step_stock': (True, dtype, False),
@@ -164,7 +160,7 @@ def scaling_study(sizes=(3_000, 20_000, 100_000, 202_599), batch_sizes=(32, 64, 
         by_size = [run(n, 128) for n in sizes]
         by_bs = [run(max(sizes), bs) for bs in batch_sizes]
         reads = [dict(zip(['n', 'rss_before_mb', 'peak_rss_mb', 'read_mb'], (n, *peak_rss_reading(path, 128, n)))) for n in sizes]
-    return dict(date=str(date.today()), machine=machine(), torch=torch.__version__, by_size=by_size, by_bs=by_bs, reads=reads)
+    return dict(date=str(date.today()), machine=machine(pick_device(device)), torch=torch.__version__, by_size=by_size, by_bs=by_bs, reads=reads)
 
 # %% ../nbs/13_bench.ipynb #03c46e3d
 def plot_scaling(s:dict):

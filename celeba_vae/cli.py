@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['FIXED_ON_RESUME', 'resume_config', 'interrupted', 'celeba_vae_train', 'celeba_vae_sample', 'celeba_vae_synth']
 
-# %% ../nbs/11_cli.ipynb #782d72c6
+# %% ../nbs/11_cli.ipynb #be49ab93
 import os, shlex, sys
 from dataclasses import replace
 from pathlib import Path
@@ -13,16 +13,16 @@ from pathlib import Path
 import torch.distributed as dist
 from fastcore.script import call_parse
 
-# %% ../nbs/11_cli.ipynb #171cd821
+# %% ../nbs/11_cli.ipynb #1372fb25
 from .celeba import celeba_dir
 from .checkpoint import CheckpointError, load_checkpoint
 from .core import exit_on_error
 from .galleries import save_galleries
 from .loaders import CelebA64
 from .synth import make_synthetic_celeba
-from .train import TrainConfig, load_run, read_config, run_folder, train
+from .train import TrainConfig, agree, broadcast, init_distributed, load_run, read_config, run_folder, train
 
-# %% ../nbs/11_cli.ipynb #e07d18e0
+# %% ../nbs/11_cli.ipynb #2c94a942
 FIXED_ON_RESUME = ('data', 'latent_dim', 'bs', 'seed', 'limit')
 
 def resume_config(run:Path, given:dict) -> TrainConfig:
@@ -36,7 +36,7 @@ def resume_config(run:Path, given:dict) -> TrainConfig:
                                       f"{', '.join(FIXED_ON_RESUME)} cannot change on resume; start a new run with another --out")
     return replace(cfg, **{**given, 'out': str(run)})
 
-# %% ../nbs/11_cli.ipynb #83dd3981
+# %% ../nbs/11_cli.ipynb #e26ced06
 def interrupted(run:Path) -> str:
     "The line for a run stopped by Ctrl-C: its last checkpoint's step and the command that resumes it."
     ck = run/'checkpoint.pt'
@@ -44,7 +44,7 @@ def interrupted(run:Path) -> str:
     return (f"interrupted: the last checkpoint, {ck}, is at step {load_checkpoint(ck)['step']}; "
             f"resume with: celeba_vae_train --resume --out {shlex.quote(str(run))}")
 
-# %% ../nbs/11_cli.ipynb #e9fc86da
+# %% ../nbs/11_cli.ipynb #11022a44
 @call_parse
 @exit_on_error
 def celeba_vae_train(data:str=None, # CelebA folder (img_align_celeba/ and list files); default: the synthetic set
@@ -64,23 +64,24 @@ def celeba_vae_train(data:str=None, # CelebA folder (img_align_celeba/ and list 
     "Train the seed's VAE on CelebA (or the synthetic set) and write a run folder with its galleries."
     given = {k: v for k, v in dict(data=data, out=out, epochs=epochs, bs=bs, lr=lr, kld_weight=kld_weight, latent_dim=latent_dim,
              seed=seed, device=device, precision=precision, limit=limit, ckpt_every=ckpt_every).items() if v is not None}
-    if data is not None: celeba_dir(data) # one clear message for a file or a missing folder
-    if resume:
-        newest = max(Path('runs').glob('*/checkpoint.pt'), key=os.path.getmtime, default=Path('runs/none/x')).parent
-        cfg = resume_config(Path(out) if out else newest, given)
+    rank, world = init_distributed()
+    agree(lambda: data is None or celeba_dir(data), world, rank) # one clear message for a file or a missing folder, on any node
+    if resume: # the run folder is rank 0's (other nodes' disks need not hold it)
+        newest = lambda: max(Path('runs').glob('*/checkpoint.pt'), key=os.path.getmtime, default=Path('runs/none/x')).parent
+        cfg = broadcast(agree(lambda: resume_config(Path(out) if out else newest(), given) if rank == 0 else None, world, rank), world)
     else: cfg = TrainConfig(**given)
-    cfg.out = str(run_folder(cfg))
+    cfg.out = str(broadcast(run_folder(cfg), world))
     try: run = train(cfg, resume=resume)
     except KeyboardInterrupt:
-        if not dist.is_initialized() or dist.get_rank() == 0: print(interrupted(Path(cfg.out)), file=sys.stderr)
+        if rank == 0: print(interrupted(Path(cfg.out)), file=sys.stderr)
         sys.exit(130)
-    if not dist.is_initialized() or dist.get_rank() == 0:
+    if rank == 0:
         model, cfg = load_run(run)
         save_galleries(model, CelebA64(cfg.data, 'valid', cfg.cache_dir), run)
         print(f"run folder: {run}")
-    if dist.is_initialized(): dist.destroy_process_group()
+    if world > 1: dist.destroy_process_group()
 
-# %% ../nbs/11_cli.ipynb #9da9efc8
+# %% ../nbs/11_cli.ipynb #0362f350
 @call_parse
 @exit_on_error
 def celeba_vae_sample(run:str=None, # run folder written by celeba_vae_train

@@ -7,7 +7,7 @@ __all__ = ['CACHE_VERSION', 'source_digest', 'decode_chunk', 'build_cache', 'cac
            'CelebA64', 'to_model_input', 'EpochSampler', 'celeba_loaders', 'ResidentLoader', 'fits_on',
            'peak_rss_reading']
 
-# %% ../nbs/03_loaders.ipynb #b5cdb52b
+# %% ../nbs/03_loaders.ipynb #016ccd51
 import hashlib, json, mmap, os, subprocess, sys
 from pathlib import Path
 
@@ -17,12 +17,12 @@ from fastcore.basics import store_attr
 from fastcore.parallel import parallel
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-# %% ../nbs/03_loaders.ipynb #341e5962
+# %% ../nbs/03_loaders.ipynb #0d025bbd
 from .celeba import (ATTR_FILE, IMG_DIR, IMG_SIZE, PARTITION_FILE, PREPROCESSING, SPLITS, CelebAError, celeba_dir,
                                load_face, read_attrs, read_partition)
-from .core import atomic_write, cache_root, interactive, peak_rss_mb
+from .core import atomic_write, cache_root, interactive, peak_rss_mb, tied_children
 
-# %% ../nbs/03_loaders.ipynb #e96bf201
+# %% ../nbs/03_loaders.ipynb #501acfca
 CACHE_VERSION = 1
 
 def source_digest(root, names:list[str]) -> str:
@@ -34,7 +34,7 @@ def source_digest(root, names:list[str]) -> str:
         h.update(f"{name}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
-# %% ../nbs/03_loaders.ipynb #82fb4678
+# %% ../nbs/03_loaders.ipynb #26cd0996
 def decode_chunk(root, names, array_path, chunk:int, start:int) -> int:
     "Decode `names[start:start + chunk]` into the same rows of the .npy at `array_path`."
     arr = np.load(array_path, mmap_mode='r+')
@@ -45,10 +45,11 @@ def decode_chunk(root, names, array_path, chunk:int, start:int) -> int:
 def build_cache(root, names:list[str], array_path, n_workers:int|None=None, chunk:int=512):
     "Decode `names` under `root` into a new uint8 .npy at `array_path`."
     np.lib.format.open_memmap(array_path, mode='w+', dtype=np.uint8, shape=(len(names), 3, IMG_SIZE, IMG_SIZE)).flush()
-    parallel(decode_chunk, range(0, len(names), chunk), root, names, array_path, chunk,
-             n_workers=n_workers or os.cpu_count(), progress=interactive())
+    with tied_children(): # a killed build leaves no worker behind
+        parallel(decode_chunk, range(0, len(names), chunk), root, names, array_path, chunk,
+                 n_workers=n_workers or os.cpu_count(), progress=interactive())
 
-# %% ../nbs/03_loaders.ipynb #40392bc5
+# %% ../nbs/03_loaders.ipynb #f20a7060
 def cache_dir_for(root) -> Path:
     "Default cache folder of the CelebA folder `root` (one per absolute path)."
     key = hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:12]
@@ -78,7 +79,7 @@ def cached_split(root, split:str='train', cache_dir=None, n_workers:int|None=Non
     atomic_write(manifest_path, json.dumps(manifest, indent=1).encode())
     return array_path
 
-# %% ../nbs/03_loaders.ipynb #2918b50e
+# %% ../nbs/03_loaders.ipynb #2d74a30b
 class U8Array:
     "A uint8 `.npy` file, memory-mapped read-only; indexing gathers rows into a new array."
     def __init__(self, path, release_every:int=16 * 2**20):
@@ -104,7 +105,7 @@ class U8Array:
     def __getstate__(self): return {'path': self.path, 'release_every': self.release_every}
     def __setstate__(self, d): self.__init__(**d)
 
-# %% ../nbs/03_loaders.ipynb #209a4199
+# %% ../nbs/03_loaders.ipynb #a2289517
 class CelebA64(Dataset):
     "Aligned CelebA faces (or a folder in its layout) as uint8 (3, 64, 64), with their ±1 attributes."
     def __init__(self, root, # CelebA folder (or torchvision's root above it)
@@ -132,24 +133,28 @@ class CelebA64(Dataset):
         if len(idxs) and (idxs.min() < 0 or idxs.max() >= len(self)): raise IndexError(f"index out of range for {len(self)} images")
         return torch.from_numpy(self.images[idxs])
 
-# %% ../nbs/03_loaders.ipynb #5581843c
+# %% ../nbs/03_loaders.ipynb #85608f1c
 def to_model_input(xb:torch.Tensor) -> torch.Tensor:
     "uint8 images (B, 3, H, W) → float32 in [-1, 1], channels_last."
     return (xb.float() / 127.5 - 1).contiguous(memory_format=torch.channels_last)
 
-# %% ../nbs/03_loaders.ipynb #e4e48151
+# %% ../nbs/03_loaders.ipynb #1e736a58
 class EpochSampler(DistributedSampler):
-    "`DistributedSampler` whose epoch can start after `start` samples (for exact resume)."
-    def __init__(self, ds, num_replicas:int=1, rank:int=0, shuffle:bool=True, seed:int=0):
+    "`DistributedSampler` whose epoch can start after `start` samples (for exact resume); with `pad=False` (in order only) each sample once."
+    def __init__(self, ds, num_replicas:int=1, rank:int=0, shuffle:bool=True, seed:int=0, pad:bool=True):
         super().__init__(ds, num_replicas=num_replicas, rank=rank, shuffle=shuffle, seed=seed)
-        self.start = 0
+        if not pad and shuffle: raise ValueError("pad=False is for samplers in order (validation)")
+        self.start, self.pad = 0, pad
     def set_epoch(self, epoch:int, start:int=0):
         "Order the samples for `epoch`; skip its first `start` (this replica's)."
         super().set_epoch(epoch); self.start = start
-    def __iter__(self): return iter(list(super().__iter__())[self.start:])
-    def __len__(self): return super().__len__() - self.start
+    def order(self) -> list[int]:
+        "This replica's samples of the epoch: equal shares padded with repeats, or (`pad=False`) every sample once."
+        return list(super().__iter__()) if self.pad else list(range(len(self.dataset)))[self.rank::self.num_replicas]
+    def __iter__(self): return iter(self.order()[self.start:])
+    def __len__(self): return len(self.order()) - self.start
 
-# %% ../nbs/03_loaders.ipynb #bed88419
+# %% ../nbs/03_loaders.ipynb #4f76108f
 def celeba_loaders(root, # CelebA folder (or torchvision's root above it)
                    bs:int=128, # batch size (the seed's)
                    seed:int=0, # seeds the shuffling
@@ -165,11 +170,11 @@ def celeba_loaders(root, # CelebA folder (or torchvision's root above it)
     own_rng = lambda: torch.Generator().manual_seed(seed)
     train_dl = DataLoader(train_ds, bs, sampler=EpochSampler(train_ds, num_replicas, rank, seed=seed), generator=own_rng(),
                           collate_fn=to_model_input, drop_last=len(train_ds) >= bs * num_replicas)
-    valid_dl = DataLoader(valid_ds, bs, sampler=EpochSampler(valid_ds, num_replicas, rank, shuffle=False), generator=own_rng(),
+    valid_dl = DataLoader(valid_ds, bs, sampler=EpochSampler(valid_ds, num_replicas, rank, shuffle=False, pad=False), generator=own_rng(),
                           collate_fn=to_model_input)
     return train_dl, valid_dl
 
-# %% ../nbs/03_loaders.ipynb #3254daf8
+# %% ../nbs/03_loaders.ipynb #ba4baeda
 class ResidentLoader:
     "The batches of `dl` (from `celeba_loaders`), gathered from a copy of its uint8 images held on `device`."
     def __init__(self, dl:DataLoader, device, chunk:int=16384):
@@ -194,7 +199,7 @@ def fits_on(device, nbytes:int, share:float=0.25) -> bool:
     device = torch.device(device)
     return device.type == 'cuda' and nbytes <= share * torch.cuda.mem_get_info(device)[0]
 
-# %% ../nbs/03_loaders.ipynb #2565a695
+# %% ../nbs/03_loaders.ipynb #2ed9a1fc
 def peak_rss_reading(array_path, bs:int=128, n:int|None=None) -> tuple[float, float, float]:
     "Read the first `n` (default all) images of the uint8 .npy at `array_path` in random batches, in a fresh process: MB of RSS before, peak RSS, MB read."
     code = f"""import json, numpy as np

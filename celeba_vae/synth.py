@@ -7,7 +7,7 @@ __all__ = ['SKIN_TONES', 'HAIR_COLOURS', 'SYNTH_ATTRS', 'S', 'jitter', 'draw_att
            'start_sketch', 'draw_body', 'draw_head', 'draw_hairline', 'draw_eyes', 'draw_mouth', 'draw_face',
            'split_of', 'draw_chunk', 'make_synthetic_celeba']
 
-# %% ../nbs/02_synth.ipynb #11d045cc
+# %% ../nbs/02_synth.ipynb #48167770
 import os, shutil, tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +16,11 @@ import numpy as np
 from fastcore.parallel import parallel
 from PIL import Image, ImageDraw, ImageFilter
 
-# %% ../nbs/02_synth.ipynb #a67033de
+# %% ../nbs/02_synth.ipynb #7b061dec
 from .celeba import CELEBA_ATTRS, CELEBA_SIZE, IMG_DIR, write_lists
-from .core import interactive
+from .core import interactive, tied_children
 
-# %% ../nbs/02_synth.ipynb #2dc20b5f
+# %% ../nbs/02_synth.ipynb #3cc3fefd
 SKIN_TONES = [(255, 224, 205), (241, 194, 160), (224, 172, 125), (198, 134, 90), (141, 85, 50), (92, 55, 33)]
 HAIR_COLOURS = {'Black_Hair': (28, 22, 20), 'Brown_Hair': (106, 66, 36), 'Blond_Hair': (226, 192, 110),
                 'Gray_Hair': (170, 168, 165), None: (150, 60, 30)} # None: red hair, which no attribute names
@@ -32,7 +32,7 @@ def jitter(rng, colour, amount=12) -> tuple:
     "`colour` with Gaussian noise of sd `amount` on each channel."
     return tuple(int(np.clip(c + rng.normal(0, amount), 0, 255)) for c in colour)
 
-# %% ../nbs/02_synth.ipynb #3adae27e
+# %% ../nbs/02_synth.ipynb #6568316a
 def draw_attributes(rng) -> tuple[dict, tuple, str|None, tuple]:
     "`(attributes, skin colour, hair attribute or None for red, hair colour)` of a new face."
     a = {k: False for k in SYNTH_ATTRS}
@@ -49,7 +49,7 @@ def draw_attributes(rng) -> tuple[dict, tuple, str|None, tuple]:
     hair = jitter(rng, HAIR_COLOURS[hair_key], 10)
     return draw_features(rng, a), skin, hair_key, hair
 
-# %% ../nbs/02_synth.ipynb #9ffff80c
+# %% ../nbs/02_synth.ipynb #019bc204
 def draw_features(rng, a:dict) -> dict:
     "Add glasses, smile, open mouth, narrow eyes, beards, lipstick and bangs to the attributes `a`."
     a['Eyeglasses'] = rng.random() < 0.18
@@ -63,7 +63,7 @@ def draw_features(rng, a:dict) -> dict:
     a['Bangs'] = not a['Bald'] and not a['Wearing_Hat'] and rng.random() < 0.25
     return a
 
-# %% ../nbs/02_synth.ipynb #93468c2d
+# %% ../nbs/02_synth.ipynb #9eb43abe
 S = 2 # drawn at twice the size, then shrunk for smooth edges
 
 @dataclass
@@ -79,7 +79,7 @@ class Sketch:
         self.d.ellipse([x - rx, y - ry, x + rx, y + ry], **kw)
     def preview(self) -> Image.Image: return self.im.resize(CELEBA_SIZE, Image.LANCZOS)
 
-# %% ../nbs/02_synth.ipynb #766b31fd
+# %% ../nbs/02_synth.ipynb #973391dc
 def start_sketch(rng) -> Sketch:
     "Attributes, colours, the background gradient and the face's geometry of a new face."
     attrs = draw_attributes(rng)
@@ -91,7 +91,7 @@ def start_sketch(rng) -> Sketch:
     fw, fh = 34 * sc * rng.uniform(0.88, 1.12), 45 * sc * rng.uniform(0.9, 1.1)
     return Sketch(*attrs, Image.fromarray(bg.astype(np.uint8)), top, sc, cx, cy, fw, fh)
 
-# %% ../nbs/02_synth.ipynb #6e261421
+# %% ../nbs/02_synth.ipynb #75b7a805
 def draw_body(f:Sketch, rng):
     "Shirt and neck."
     H = f.im.height
@@ -109,7 +109,7 @@ def draw_head(f:Sketch, rng):
     for side in (-1, 1): f.ell(cx + side * fw * 0.98, cy, fw * 0.16, fh * 0.2, fill=f.skin)
     f.ell(cx, cy, fw, fh, fill=f.skin)
 
-# %% ../nbs/02_synth.ipynb #78182a39
+# %% ../nbs/02_synth.ipynb #090fe848
 def draw_hairline(f:Sketch, rng):
     "The hairline and bangs, or a hat."
     cx, cy, fw, fh = f.cx, f.cy, f.fw, f.fh
@@ -121,7 +121,7 @@ def draw_hairline(f:Sketch, rng):
         f.d.chord([cx - fw * 1.15, cy - fh * 1.35, cx + fw * 1.15, cy - fh * 0.2], 180, 360, fill=hat)
         f.d.rectangle([cx - fw * 1.3, cy - fh * 0.5, cx + fw * 1.3, cy - fh * 0.36], fill=hat)
 
-# %% ../nbs/02_synth.ipynb #726665ed
+# %% ../nbs/02_synth.ipynb #35dd3b05
 def draw_eyes(f:Sketch, rng):
     "Eyes (narrow or open) with irises, brows, and glasses."
     ey, ex, fw, fh = f.cy - f.fh * 0.12, f.fw * 0.42, f.fw, f.fh
@@ -139,7 +139,7 @@ def draw_eyes(f:Sketch, rng):
     shade = tuple(int(c * 0.8) for c in f.skin) # the nose, one shaded line
     f.d.line([(f.cx, ey + fh * 0.05), (f.cx - fw * 0.1, f.cy + fh * 0.3), (f.cx + fw * 0.05, f.cy + fh * 0.32)], fill=shade, width=int(2 * f.sc))
 
-# %% ../nbs/02_synth.ipynb #2eb6652f
+# %% ../nbs/02_synth.ipynb #0b25923a
 def draw_mouth(f:Sketch, rng):
     "A smile (open or closed), an open mouth or a straight one, with lipstick; then moustache and goatee."
     cx, cy, fw, fh = f.cx, f.cy, f.fw, f.fh
@@ -154,7 +154,7 @@ def draw_mouth(f:Sketch, rng):
     if f.a['Mustache']: f.d.chord([cx - mw * 1.05, my - fh * 0.2, cx + mw * 1.05, my - fh * 0.02], 180, 360, fill=beard)
     if f.a['Goatee']: f.ell(cx, cy + fh * 0.85, fw * 0.22, fh * 0.14, fill=beard)
 
-# %% ../nbs/02_synth.ipynb #c79f2d05
+# %% ../nbs/02_synth.ipynb #867ee69a
 def draw_face(rng:np.random.Generator) -> tuple[Image.Image, dict[str, bool]]:
     "Draw one 178×218 synthetic face and the attributes that describe it."
     f = start_sketch(rng)
@@ -162,12 +162,12 @@ def draw_face(rng:np.random.Generator) -> tuple[Image.Image, dict[str, bool]]:
     im = f.im.rotate(rng.normal(0, 3), resample=Image.BILINEAR, center=(f.cx, f.cy), fillcolor=f.top)
     return im.resize(CELEBA_SIZE, Image.LANCZOS).filter(ImageFilter.GaussianBlur(0.4)), f.a
 
-# %% ../nbs/02_synth.ipynb #3e2615f0
+# %% ../nbs/02_synth.ipynb #29ecae4a
 def split_of(i:int, n:int) -> int:
     "Split (0 train, 1 valid, 2 test) of image `i` of `n`: 80/10/10 in order."
     return 0 if i < round(0.8 * n) else 1 if i < round(0.9 * n) else 2
 
-# %% ../nbs/02_synth.ipynb #8c3404e4
+# %% ../nbs/02_synth.ipynb #ef87d265
 def draw_chunk(dest, seed:int, n:int, start:int, chunk:int=250) -> list[list[int]]:
     "Draw faces `start`… (at most `chunk`, below `n`) into `dest/img_align_celeba`; return their rows of 40 attribute values."
     rows = []
@@ -177,7 +177,7 @@ def draw_chunk(dest, seed:int, n:int, start:int, chunk:int=250) -> list[list[int
         rows.append([1 if a.get(name) else -1 for name in CELEBA_ATTRS])
     return rows
 
-# %% ../nbs/02_synth.ipynb #e5e6f47e
+# %% ../nbs/02_synth.ipynb #f732c056
 def make_synthetic_celeba(dest, # folder to create, in CelebA's official layout
                           n:int=20_000, # number of images
                           seed:int=0, # same seed, same images
@@ -191,7 +191,8 @@ def make_synthetic_celeba(dest, # folder to create, in CelebA's official layout
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent)) # same filesystem: the rename is atomic
     try:
         (tmp/IMG_DIR).mkdir()
-        chunks = parallel(draw_chunk, range(0, n, 250), tmp, seed, n, n_workers=n_workers or os.cpu_count(), progress=interactive())
+        with tied_children(): # a killed run leaves no worker behind
+            chunks = parallel(draw_chunk, range(0, n, 250), tmp, seed, n, n_workers=n_workers or os.cpu_count(), progress=interactive())
         write_lists(tmp, [(f"{i + 1:06d}.jpg", split_of(i, n), r) for i, r in enumerate(r for rs in chunks for r in rs)])
         if dest.exists(): dest.rmdir()
         tmp.rename(dest)

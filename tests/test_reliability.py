@@ -15,6 +15,7 @@ from safetensors.torch import load_file
 from celeba_vae.celeba import ATTR_FILE, IMG_DIR, PARTITION_FILE, load_face
 from celeba_vae.checkpoint import load_checkpoint
 from celeba_vae.cli import celeba_vae_train
+from celeba_vae.core import FolderInUse, FolderLock
 from celeba_vae.loaders import CelebA64
 from celeba_vae.synth import make_synthetic_celeba
 from celeba_vae.train import TrainConfig, TrainingDiverged, train
@@ -68,6 +69,7 @@ def marked(name, f):
     return g
 T.train_step, T.evaluate = marked('step', T.train_step), marked('validation', T.evaluate)
 from celeba_vae.cli import celeba_vae_train
+from celeba_vae.core import FolderInUse, FolderLock
 sys.argv[1:] = sys.argv[2:]
 celeba_vae_train()
 """
@@ -82,8 +84,9 @@ def in_phase(out, phase_file, target):
 
 def kill_in(target, synth, out, env, deadline_s=120):
     "Start a run, kill -9 it the moment it is in `target`; return whether the kill landed there, in a live process."
-    phase = out.parent/f'{out.name}.phase'
-    p = subprocess.Popen([sys.executable, '-c', PHASES, str(phase), '--data', str(synth), '--out', str(out), *TINY, '--ckpt_every', '1'],
+    phase, script = out.parent/f'{out.name}.phase', out.parent/'phases.py'
+    script.write_text(PHASES) # a file, not `python -c`: fastcore's call_parse reads the command line only in a script
+    p = subprocess.Popen([sys.executable, str(script), str(phase), '--data', str(synth), '--out', str(out), *TINY, '--ckpt_every', '1'],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     deadline = time.time() + deadline_s
     while p.poll() is None and time.time() < deadline and not in_phase(out, phase, target): time.sleep(0.0005)
@@ -110,6 +113,35 @@ def test_kill9_then_resume_is_exact(synth, tmp_path, env):
         assert r.returncode == 0, r.stderr[-2000:]
         assert same_weights(out, ref), f"a kill during {target} (resumed from step {ck['step']}) changed the result"
     assert all(hits.values()), f"not every phase was hit: {hits}"
+
+
+def processes_using(path) -> list[int]:
+    "Processes whose command line names `path`."
+    found = []
+    for d in Path('/proc').glob('[0-9]*'):
+        try: cmd = (d/'cmdline').read_bytes().decode(errors='replace'); state = (d/'stat').read_text().split()[2]
+        except OSError: continue
+        if str(path) in cmd and state != 'Z': found.append(int(d.name))
+    return found
+
+
+def test_kill9_while_drawing_leaves_no_process(tmp_path, env):
+    "Killed while its pool draws the default synthetic set, a run leaves no worker behind holding its folder."
+    run = tmp_path/'run'
+    p = subprocess.Popen(['celeba_vae_train', '--out', str(run), '--epochs', '1'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    drawing = lambda: list(Path(env['CELEBA_VAE_CACHE']).glob('.synthetic-celeba-*/img_align_celeba/*.jpg'))
+    deadline = time.time() + 120
+    while p.poll() is None and time.time() < deadline and len(drawing()) < 20: time.sleep(0.05)
+    assert p.poll() is None and drawing(), "the run never got to drawing faces"
+    p.send_signal(signal.SIGKILL)
+    assert p.wait(timeout=60) == -9
+    def free():
+        try: FolderLock(run).acquire().release(); return True
+        except FolderInUse: return False
+    deadline = time.time() + 10   # processes killed with their parent take a moment to let go of their files
+    while (processes_using(run) or not free()) and time.time() < deadline: time.sleep(0.1)
+    assert not processes_using(run), f"left running: {processes_using(run)}"
+    assert free()   # nothing holds the run folder
 
 
 # 2. hostile checkpoints and damaged weights

@@ -1,0 +1,114 @@
+"""Several nodes without a GPU: two `torchrun` "nodes" on localhost, one process each, that share no files.
+
+Each node has its own folder holding its home (so its own cache), its data and its run folder. Where the test runs as
+root, each node also runs in a mount namespace of its own (`unshare -m`) with its folder bind-mounted at one path that
+both use: the same path names different files on each node, as on machines with local disks. Every process has a
+timeout; nothing here can hang CI.
+"""
+import os, shutil, socket, subprocess, time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from celeba_vae.synth import make_synthetic_celeba
+
+ARGS = ['--bs', '32', '--limit', '128', '--device', 'cpu', '--seed', '0']
+PRIVATE = os.geteuid() == 0 and shutil.which('unshare') is not None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+
+def env_for(home) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != 'CELEBA_VAE_CACHE'}
+    return {**env, 'HOME': str(home), 'OMP_NUM_THREADS': '1', 'GLOO_SOCKET_IFNAME': 'lo'}
+
+
+def start_nodes(nodes:list[Path], mount:Path, *args) -> list[subprocess.Popen]:
+    "Start `celeba_vae_train *args` as node i of 2 in folder `nodes[i]` (at the path `mount` where namespaces are private)."
+    port, procs = free_port(), []
+    for rank, node in enumerate(nodes):
+        where = mount if PRIVATE else node
+        cmd = ['torchrun', '--nnodes=2', f'--node_rank={rank}', '--nproc_per_node=1', '--master_addr=127.0.0.1',
+               f'--master_port={port}', '--no-python', 'celeba_vae_train', *args]
+        if PRIVATE: cmd = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', f'mount --bind "{node}" "{mount}" && cd "{mount}" && exec "$@"', 'sh', *cmd]
+        procs.append(subprocess.Popen(cmd, cwd=node, env=env_for(where/'home'), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    return procs
+
+
+def finish(procs, timeout=300) -> list[tuple[int, str]]:
+    "Wait for every process (killing all at the timeout); their exit codes and stderr."
+    deadline, out = time.time() + timeout, []
+    for p in procs:
+        try: _, err = p.communicate(timeout=max(1, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            for q in procs: q.kill()
+            pytest.fail(f"a node did not finish in {timeout} s")
+        out.append((p.returncode, err))
+    return out
+
+
+def same_weights(a, b) -> bool:
+    wa, wb = load_file(str(a)), load_file(str(b))
+    return wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+@pytest.fixture(scope='module')
+def synth(tmp_path_factory):
+    return make_synthetic_celeba(tmp_path_factory.mktemp('data')/'synth', n=300, seed=0)
+
+
+@pytest.fixture(scope='module')
+def one_node(synth, tmp_path_factory):
+    "The reference: one node, two processes, 2 epochs."
+    tmp = tmp_path_factory.mktemp('one')
+    r = subprocess.run(['torchrun', '--nproc_per_node=2', f'--master_port={free_port()}', '--no-python', 'celeba_vae_train',
+                        '--data', str(synth), '--out', str(tmp/'run'), '--epochs', '2', *ARGS],
+                       capture_output=True, text=True, timeout=300, env={**env_for(tmp/'home'), 'GLOO_SOCKET_IFNAME': 'lo'})
+    assert r.returncode == 0, r.stderr[-3000:]
+    return tmp/'run'
+
+
+@pytest.fixture
+def nodes(synth, tmp_path):
+    "Two node folders, each with its own copy of the data and its own home; and the mount point they share."
+    made = []
+    for i in range(2):
+        shutil.copytree(synth, tmp_path/f'node{i}'/'data'); (tmp_path/f'node{i}'/'home').mkdir()
+        made.append(tmp_path/f'node{i}')
+    (tmp_path/'mnt').mkdir()
+    return made, tmp_path/'mnt'
+
+
+def test_two_nodes_train_the_model_of_one_node(one_node, nodes):
+    (n0, n1), mount = nodes
+    for code, err in finish(start_nodes([n0, n1], mount, '--data', 'data', '--out', 'run', '--epochs', '2', *ARGS)):
+        assert code == 0, err[-3000:]
+    assert same_weights(n0/'run'/'model.safetensors', one_node/'model.safetensors')   # bit-identical to 1 node × 2 processes
+    assert not (n1/'run').exists()                              # files are written by global rank 0 only...
+    assert list((n1/'home'/'.cache'/'celeba_vae'/'images').glob('*/train.npy'))   # ...and node 1 built its own cache
+
+
+def test_two_node_resume_completes_and_matches(one_node, nodes):
+    "Resume restores each process's own RNG (node 1's comes from the checkpoint that only node 0 holds)."
+    (n0, n1), mount = nodes
+    for code, err in finish(start_nodes([n0, n1], mount, '--data', 'data', '--out', 'run', '--epochs', '1', *ARGS)):
+        assert code == 0, err[-3000:]
+    assert not (n1/'run').exists()
+    for code, err in finish(start_nodes([n0, n1], mount, '--resume', '--out', 'run', '--epochs', '2')):
+        assert code == 0, err[-3000:]
+    assert same_weights(n0/'run'/'model.safetensors', one_node/'model.safetensors')
+
+
+def test_missing_data_on_one_node_ends_both(nodes):
+    (n0, n1), mount = nodes
+    shutil.rmtree(n1/'data')
+    t0 = time.time()
+    results = finish(start_nodes([n0, n1], mount, '--data', 'data', '--out', 'run', '--epochs', '2', *ARGS), timeout=60)
+    assert time.time() - t0 < 60
+    assert all(code != 0 for code, _ in results), results
+    for code, err in results: assert 'data: no such folder' in err, err[-2000:]
