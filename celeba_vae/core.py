@@ -78,9 +78,14 @@ def release(self:FolderLock):
     os.close(self.fd)
 
 @patch
-def __enter__(self:FolderLock): return self.acquire()
+def __enter__(self:FolderLock):
+    "Hold the folder for the `with` block."
+    return self.acquire()
+
 @patch
-def __exit__(self:FolderLock, *exc): self.release()
+def __exit__(self:FolderLock, *exc):
+    "Let the folder go, however the block ended."
+    self.release()
 
 # %% ../nbs/00_core.ipynb #c78c175a
 def die_with_parent():

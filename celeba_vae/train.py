@@ -328,6 +328,7 @@ def restore(self:Trainer, ck:dict) -> LoopState:
 # %% ../nbs/08_train.ipynb #c1186dfb
 @patch
 def one_batch(self:Trainer, xb):
+    "Train on the batch `xb` and advance the state; checks, plot, checkpoint and callbacks when due."
     s, cfg = self.state, self.cfg
     terms = train_step(self.net, self.opt, to_device(xb, self.device), cfg.kld_weight, self.device, self.dtype, scaler=self.scaler)
     s.step += 1; s.batch += 1; s.seen += len(xb) * self.world
@@ -340,6 +341,7 @@ def one_batch(self:Trainer, xb):
 # %% ../nbs/08_train.ipynb #c0e1c9b4
 @patch
 def one_epoch(self:Trainer, epoch:int):
+    "Train `epoch` from where the state stands in it, validate, record the metrics and checkpoint."
     s, cfg = self.state, self.cfg
     self.train_dl.sampler.set_epoch(epoch, start=s.batch * cfg.bs)
     t0, n0 = time.perf_counter(), s.seen
@@ -359,6 +361,7 @@ def one_epoch(self:Trainer, epoch:int):
 # %% ../nbs/08_train.ipynb #9a62f3ed
 @patch
 def fit(self:Trainer):
+    "Train the remaining epochs and write the weights; the last checkpoint is on disk however this ends."
     if self.main: print(f"training on {self.device} in {'bf16 autocast' if self.dtype else 'fp32'}, batch {self.cfg.bs}", flush=True)
     try:
         for epoch in self.log.epochs(self.state.epoch, self.cfg.epochs): self.one_epoch(epoch)

@@ -1,10 +1,12 @@
-"""Browser check of the offline docs site: build it (`scripts/build_docs.py --quick`), serve it on localhost,
-load every page in headless Chromium, and fail on console errors, broken links or images that do not load;
-check that the galleries are there; drag a slider on the sliders page and check that the canvas changes.
+"""Browser check of the offline docs site, read as a person reads it: build it (`scripts/build_docs.py --quick`),
+serve it on localhost, and load every page in headless Chromium. From the rendered text: no cell directive, raw
+attribute text or stray Markdown is visible; every function and class a chapter exports has its heading; the sidebar's
+links lead to pages; a search finds the right page. No console errors, failed requests, broken links or images;
+pages light. The galleries are there, and a slider dragged on the browser-sliders page changes the face.
 
 Screenshots go to screenshots/ (git-ignored).
 """
-import functools, http.server, subprocess, sys, threading
+import functools, http.server, importlib, inspect, json, re, subprocess, sys, threading
 from urllib.parse import urljoin, urlparse
 
 import pytest
@@ -40,6 +42,17 @@ def open_page(browser, url):
     return page, problems
 
 
+def page_modules() -> dict[str, str]:
+    "Page name → the module its notebook exports (as nbdev names pages: 01_celeba.ipynb → celeba.html)."
+    out = {}
+    for nb in (ROOT/'nbs').glob('[!_]*.ipynb'):
+        for c in json.loads(nb.read_text())['cells']:
+            src = ''.join(c['source'])
+            if c['cell_type'] == 'code' and src.startswith('#| default_exp'):
+                out[re.sub(r'^\d+[a-z]?_', '', nb.stem) + '.html'] = src.split()[2]
+    return out
+
+
 def test_every_page_loads_cleanly(site, browser):
     base, out = site
     pages = sorted(p.name for p in out.glob('*.html'))
@@ -56,8 +69,60 @@ def test_every_page_loads_cleanly(site, browser):
         broken = page.eval_on_selector_all('img', 'els => els.filter(e => !e.complete || e.naturalWidth === 0).length')
         assert broken == 0, f"{name}: {broken} images did not load"
         assert not problems, f"{name}: {problems}"
-        if name in ('index.html', 'galleries.html'): page.screenshot(path=str(SHOTS/f"docs_{name[:-5]}.png"), full_page=name == 'index.html')
+        assert (out/name).stat().st_size < 1_000_000, f"{name}: {(out/name).stat().st_size:,} bytes"
+        if name in ('index.html', 'galleries.html', 'train.html', 'bench.html'): page.screenshot(path=str(SHOTS/f"docs_{name[:-5]}.png"), full_page=name == 'index.html')
         page.close()
+
+
+def test_pages_show_no_source_markup(site, browser):
+    "What a reader sees: prose, signatures and pictures; no directive, attribute text, stray Markdown or placeholder docstring."
+    base, out = site
+    for name in sorted(p.name for p in out.glob('*.html')):
+        page, _ = open_page(browser, base + name)
+        text = page.inner_text('main')   # everything shown, code included
+        prose = page.evaluate("() => { const m = document.querySelector('main').cloneNode(true); m.querySelectorAll('pre, code').forEach(e => e.remove()); return m.innerText; }")
+        for shown, raws in ((text, ('#|', '{target=', 'style="float', 'Call self as a function')), (prose, ('**', '](', ':::', '{.'))):
+            for raw in raws:
+                assert raw not in shown, f"{name} shows {raw!r}: ...{shown[max(0, shown.index(raw) - 80):shown.index(raw) + 80]}..."
+        page.close()
+
+
+def test_every_export_has_a_heading(site, browser):
+    base, _ = site
+    for name, module in page_modules().items():
+        mod = importlib.import_module(f'celeba_vae.{module}')
+        exported = [n for n in mod.__all__ if inspect.isfunction(getattr(mod, n)) or inspect.isclass(getattr(mod, n))]
+        page, _ = open_page(browser, base + name)
+        headings = set(page.eval_on_selector_all('main h2, main h3, main h4', 'els => els.map(e => e.innerText.trim())'))
+        missing = [n for n in exported if n not in headings]
+        assert not missing, f"{name}: no heading for {missing}"
+        page.close()
+
+
+def test_sidebar_and_search(site, browser):
+    base, out = site
+    page, problems = open_page(browser, base + 'train.html')
+    links = page.eval_on_selector_all('.sidebar .chapters > li > a', 'els => els.map(e => e.getAttribute("href"))')
+    assert len(links) == len(list(out.glob('*.html'))), links   # every page, once
+    assert all((out/l).exists() for l in links), links
+    sections = page.eval_on_selector_all('.sidebar li.current .toc a', 'els => els.map(e => e.getAttribute("href"))')
+    assert '#the-loop' in sections, sections   # the current chapter's sections
+    assert page.locator('.pager a.next').get_attribute('href') == 'galleries.html'
+    assert page.locator('.pager a.prev').get_attribute('href') == 'checkpoint.html'
+    page.fill('#search', 'vae_loss')
+    page.wait_for_selector('#search-results a', timeout=10_000)
+    first = page.locator('#search-results a').first.get_attribute('href')
+    assert first.startswith('loss.html'), first
+    page.screenshot(path=str(SHOTS/'docs_search.png'))
+    assert not problems, problems
+    page.close()
+
+
+def test_site_is_light(site):
+    _, out = site
+    total = sum(f.stat().st_size for f in out.rglob('*') if f.is_file() and 'vendor' not in f.parts and f.name != 'decoder.onnx')
+    assert total < 10_000_000, f"{total:,} bytes"
+    assert not any('base64,' in f.read_text() for f in out.glob('*.html') if f.name != 'browser_sliders.html')   # images are files
 
 
 def test_galleries_are_on_the_galleries_page(site, browser):

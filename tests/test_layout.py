@@ -3,7 +3,6 @@
 import ast, json
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PKG = 'celeba_vae'
