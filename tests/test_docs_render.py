@@ -1,5 +1,5 @@
 """The docs renderer obeys each cell option as Quarto does, checked on a small notebook of our own through Pandoc."""
-import base64, importlib.util, io, shutil, subprocess, tempfile
+import base64, importlib.util, io, shutil, tempfile
 from pathlib import Path
 
 import nbformat
