@@ -28,10 +28,12 @@ def model_device(model) -> torch.device:
 
 # %% ../nbs/09_galleries.ipynb #d6d8bec8
 @torch.no_grad()
-def sample_grid(model, n:int=64, seed:int=0, temperature:float=1.0, nrow:int=8) -> Tensor:
-    "A grid of `n` faces decoded from the prior, reproducible per `seed`."
+def sample_grid(model, n:int=64, seed:int=0, temperature:float=1.0, nrow:int=8, sampler=None) -> Tensor:
+    "A grid of `n` faces decoded from the prior (or from codes `sampler(n, generator)` draws), reproducible per `seed`."
     model.eval()
-    return make_grid(to_unit(model.sample(n, torch.Generator().manual_seed(seed), temperature)), nrow=nrow, padding=1)
+    g = torch.Generator().manual_seed(seed)
+    faces = model.sample(n, g, temperature) if sampler is None else model.decode(sampler(n, g).to(model_device(model)))
+    return make_grid(to_unit(faces), nrow=nrow, padding=1)
 
 # %% ../nbs/09_galleries.ipynb #0e2fb7e4
 @torch.no_grad()

@@ -117,6 +117,7 @@ class CelebA64(Dataset):
         if limit is not None and limit < 1: raise ValueError(f"limit={limit}: must be at least 1")
         self.root, self.split = celeba_dir(root), split
         self.names = read_partition(self.root)[split][:limit]
+        if not self.names: raise CelebAError(f"{self.root/PARTITION_FILE}: lists no images for split {split!r}")
         self.attr_names, self.attrs = None, None
         if (self.root/ATTR_FILE).is_file(): # checked before the (long) cache build, so bad lists fail fast
             self.attr_names, table = read_attrs(self.root)
