@@ -105,17 +105,18 @@ def count_active(mu_sum:torch.Tensor, mu_sq_sum:torch.Tensor, n:int, threshold:f
 def evaluate(model, dl, device, kld_weight:float, seed:int=0, dtype:torch.dtype|None=None, world:int=1) -> tuple[float, float, float, int]:
     "Mean `(loss, recon_loss, kld)` over the batches of `dl`, and the number of active latent dimensions, over all processes."
     model.eval()
-    mean, mu_sums = RunningMean(device=device), 0
+    mean, mu_sums = RunningMean(device=device), torch.zeros(2, model.latent_dim, dtype=sum_dtype(device), device=device)
     with fork_rng(device):
         torch.manual_seed(seed)
         for xb in dl:
             xb = to_device(xb, device)
             with step_context(device, dtype): recon, mu, logvar = model(xb)
             mean.add(torch.stack(vae_loss(recon, xb, mu, logvar, kld_weight)), len(xb))
-            mu = mu.detach().to(sum_dtype(device)); mu_sums = mu_sums + torch.stack([mu.sum(0), (mu ** 2).sum(0)])
-    if world > 1: dist.all_reduce(mu_sums)
+            mu = mu.detach().to(mu_sums.dtype); mu_sums += torch.stack([mu.sum(0), (mu ** 2).sum(0)])
+    n = mean.sums[3:].clone()
+    if world > 1: dist.all_reduce(mu_sums); dist.all_reduce(n) # over every process's faces
     model.train()
-    return (*mean.means(world), count_active(*mu_sums, mean.sums[3].item()))
+    return (*mean.means(world), count_active(*mu_sums, n.item()))
 
 # %% ../nbs/08_train.ipynb #b7c378c6
 @dataclass
