@@ -175,6 +175,11 @@ def sidebar(pages, current:str, toc:str='') -> str:
             f'<ol id="search-results"></ol><ul class="chapters">{items}</ul></nav>')
 
 
+def inline(text:str) -> str:
+    "HTML of a one-line front-matter text: escaped, with its `code` spans as code."
+    return re.sub(r'`([^`]+)`', r'<code>\1</code>', html.escape(text))
+
+
 def pager(pages, current:str) -> str:
     "Previous and next links."
     names = [f for f, _ in pages]
@@ -378,7 +383,7 @@ def build_docs(out:Path, run:Path|None=None, quick:bool=False) -> Path:
         template = write_assets(out, Path(tmp))
         for d in docs:
             before, after = sidebar(pages, d.name, '\x00').split('\x00')
-            page = pandoc(d.markdown(), template, {'pagetitle': d.meta.get('title', 'celeba_vae'), 'description': d.meta.get('description', ''),
+            page = pandoc(d.markdown(), template, {'pagetitle': d.meta.get('title', 'celeba_vae'), 'description': inline(d.meta.get('description', '')),
                                                    'sidebar_before': before, 'sidebar_after': after, 'pager': pager(pages, d.name)})
             (out/d.name).write_text(page, encoding='utf-8')
             index += search_entries(page, d.name, title(d))

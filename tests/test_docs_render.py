@@ -54,5 +54,9 @@ def test_cell_options_as_quarto_applies_them(tmp_path):
     assert (tmp_path/'site'/'images'/'demo-1.png').exists() and 'base64' not in html   # images are files
 
 
+def test_front_matter_code_spans():
+    assert build_docs.inline("`celeba_vae_bench`: a <b> & c") == '<code>celeba_vae_bench</code>: a &lt;b&gt; &amp; c'
+
+
 def test_options_parsed():
     assert build_docs.cell_options('#| echo: false\n#| fig-cap: "A b"\n#| hide\nx = 1') == ({'echo': False, 'fig-cap': 'A b', 'hide': True}, 'x = 1')

@@ -81,7 +81,7 @@ def test_pages_show_no_source_markup(site, browser):
         page, _ = open_page(browser, base + name)
         text = page.inner_text('main')   # everything shown, code included
         prose = page.evaluate("() => { const m = document.querySelector('main').cloneNode(true); m.querySelectorAll('pre, code').forEach(e => e.remove()); return m.innerText; }")
-        for shown, raws in ((text, ('#|', '{target=', 'style="float', 'Call self as a function')), (prose, ('**', '](', ':::', '{.'))):
+        for shown, raws in ((text, ('#|', '{target=', 'style="float', 'Call self as a function')), (prose, ('**', '](', ':::', '{.', '`'))):
             for raw in raws:
                 assert raw not in shown, f"{name} shows {raw!r}: ...{shown[max(0, shown.index(raw) - 80):shown.index(raw) + 80]}..."
         page.close()
