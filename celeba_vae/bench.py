@@ -208,7 +208,7 @@ def celeba_vae_bench(data:str=None, # CelebA folder; default: a synthetic set dr
     if json: print(json_dumps(r)); return
     print(f"{r['date']} · {r['machine']} · torch {r['torch']} · {r['device']}, {r['threads']} threads · {r['precision']} · batch {bs}")
     rows = [(f"ceiling (ours' step: {r['precision']}, channels_last, kernel fixes, fused Adam)", r['ceiling_img_s']),
-            (f"  same step, stock kernels and Adam", r['step_stock_img_s']),
+            ("  same step, stock kernels and Adam", r['step_stock_img_s']),
             ('  seed step, fp32 channels_last', r['step_fp32_img_s']), ('  seed step, fp32 NCHW', r['step_fp32_nchw_img_s']),
             ('baseline (PIL per item, 2 workers, fp32 NCHW)', r['baseline_img_s']), ('ours (train end to end)', r['ours_img_s']),
             ('  its epochs alone', r['ours_epochs_img_s']), ('cache build (one time)', r['cache_build_img_s'])]

@@ -210,11 +210,11 @@ def evaluate_run(run, data:str|None=None, split:str='test', k:int=64, inception_
     mu, logvar = map(torch.cat, zip(*(model.encode(x) for x in batches(ds))))
     sigma = fit_sigma(model, batches(CelebA64(root, 'valid', cache)), seed)
     elbo, iwae = likelihood_bounds(model, ds, k, sigma, seed)
-    mean = lambda key: torch.cat([r[key] for r in rec]).mean().item()
+    mean, kl = lambda key: torch.cat([r[key] for r in rec]).mean().item(), kl_per_dim(mu, logvar)
     r = {'run': str(run), 'split': split, 'n': len(ds), 'mse': mean('mse'), 'psnr_db': mean('psnr'), 'ssim': mean('ssim'),
          'decoder': {'distribution': 'gaussian, one std for every pixel', 'sigma': sigma, 'fitted_on': 'valid'},
          'elbo_bpd': elbo.mean().item(), 'iwae_bpd': iwae.mean().item(), 'iwae_k': k,
-         'active_units': active_units(mu), 'kl': kl_per_dim(mu, logvar).sum().item(), 'kl_per_dim': kl_per_dim(mu, logvar).tolist(),
+         'active_units': active_units(mu), 'kl': kl.sum().item(), 'kl_per_dim': kl.tolist(),
          **sample_metrics(net, model, run_gmm(run, model, cfg), (to_model_input(ds[:]) + 1) / 2, seed)}
     atomic_write(Path(run)/'eval.json', json.dumps(r, indent=1).encode())
     return r

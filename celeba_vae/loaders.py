@@ -13,14 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from fastcore.basics import store_attr
 from fastcore.parallel import parallel
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 # %% ../nbs/03_loaders.ipynb #0d025bbd
 from .celeba import (ATTR_FILE, IMG_DIR, IMG_SIZE, PARTITION_FILE, PREPROCESSING, SPLITS, CelebAError, celeba_dir,
                                load_face, read_attrs, read_partition)
-from .core import atomic_write, cache_root, interactive, peak_rss_mb, tied_children
+from .core import atomic_write, cache_root, interactive, tied_children
 
 # %% ../nbs/03_loaders.ipynb #501acfca
 CACHE_VERSION = 1
@@ -204,7 +203,8 @@ def fits_on(device, nbytes:int, share:float=0.25) -> bool:
 def peak_rss_reading(array_path, bs:int=128, n:int|None=None) -> tuple[float, float, float]:
     "Read the first `n` (default all) images of the uint8 .npy at `array_path` in random batches, in a fresh process: MB of RSS before, peak RSS, MB read."
     code = f"""import json, numpy as np
-from celeba_vae.loaders import U8Array, peak_rss_mb
+from celeba_vae.core import peak_rss_mb
+from celeba_vae.loaders import U8Array
 before = peak_rss_mb()
 a = U8Array({str(array_path)!r})
 n = min(len(a), {n} or len(a))
