@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader, Dataset
 # %% ../nbs/13_bench.ipynb #f1eddcf6
 from .celeba import IMG_DIR, celeba_dir, read_partition
 from .core import cache_root, exit_on_error, peak_rss_mb
-from .hardware import cpu_flags, cpu_name, pick_device, pick_precision, synchronize
+from .hardware import cpu_flags, cpu_name, pick_device, pick_precision, synchronize, to_device
 from .loaders import CelebA64, U8Array, peak_rss_reading, to_model_input
 from .model import VAE
 from .synth import make_synthetic_celeba
@@ -39,11 +39,11 @@ def seed_step(device, channels_last:bool=True, dtype:torch.dtype|None=None, fixe
 def images_per_s(step, batches, warmup:int=2, device=torch.device('cpu')) -> float:
     "Throughput of `step` over `batches` (an iterable of image batches), after `warmup` untimed ones."
     it = iter(batches)
-    for _ in range(warmup): step(next(it).to(device))
+    for _ in range(warmup): step(to_device(next(it), device))
     synchronize(device)
     n, t0 = 0, time.perf_counter()
     for x in it:
-        step(x.to(device, non_blocking=True)); n += len(x)
+        step(to_device(x, device)); n += len(x)
     synchronize(device)
     return n / (time.perf_counter() - t0)
 

@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['DEFAULT_EDITS', 'GALLERIES', 'to_unit', 'model_device', 'sample_grid', 'reconstruction_grid', 'lerp', 'slerp',
-           'interpolate', 'interpolation_grid', 'kl_per_dim', 'traversal_codes', 'traversal_grid', 'encode_all',
-           'attribute_vector', 'attribute_grid', 'describes', 'attribute_vectors', 'top_kl_dims', 'save_galleries']
+           'interpolate', 'interpolation_grid', 'latent_kl', 'kl_per_dim', 'traversal_codes', 'traversal_grid',
+           'encode_all', 'attribute_vector', 'attribute_grid', 'describes', 'attribute_vectors', 'top_kl_dims',
+           'save_galleries']
 
 # %% ../nbs/09_galleries.ipynb #6511c488
 from pathlib import Path
@@ -74,12 +75,15 @@ def interpolation_grid(model, pairs:Tensor, steps:int=10) -> Tensor:
     return make_grid(to_unit(torch.cat(rows)), nrow=steps, padding=1)
 
 # %% ../nbs/09_galleries.ipynb #fcb01902
+def latent_kl(mu:Tensor, logvar:Tensor) -> Tensor:
+    "Mean KL divergence from the prior of each latent dimension over the codes `(mu, logvar)`: (latent_dim,)."
+    return (-0.5 * (1 + logvar - mu**2 - logvar.exp())).mean(0)
+
 @torch.no_grad()
 def kl_per_dim(model, x:Tensor) -> Tensor:
     "Mean KL divergence of each latent dimension over the faces `x`: (latent_dim,)."
     model.eval()
-    mu, logvar = model.encode(x.to(model_device(model)))
-    return (-0.5 * (1 + logvar - mu**2 - logvar.exp())).mean(0).float().cpu()
+    return latent_kl(*model.encode(x.to(model_device(model)))).float().cpu()
 
 def traversal_codes(z:Tensor, dim:int, values:Tensor) -> Tensor:
     "Copies of the code `z` (D,) with dimension `dim` set to each of `values`: (len(values), D)."

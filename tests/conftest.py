@@ -1,11 +1,28 @@
-"Shared by the browser checks: Debian's chromium driven by Playwright, and where screenshots go."
-import shutil
+"Shared by the tests: the notebooks' modules, the docs builder, Debian's chromium driven by Playwright, and where screenshots go."
+import importlib.util, json, shutil
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT/'screenshots' # git-ignored: for a person to look at after a run
+
+def exported_modules() -> dict[Path, str]:
+    "Each notebook that exports a module (its `#| default_exp`), in chapter order, and the module's name."
+    out = {}
+    for nb in sorted((ROOT/'nbs').glob('[!_]*.ipynb')):
+        for c in json.loads(nb.read_text())['cells']:
+            src = ''.join(c['source'])
+            if c['cell_type'] == 'code' and src.startswith('#| default_exp'): out[nb] = src.split()[2]
+    return out
+
+
+def load_build_docs():
+    "scripts/build_docs.py as a module (it is a script, not part of the package)."
+    spec = importlib.util.spec_from_file_location('build_docs', ROOT/'scripts'/'build_docs.py')
+    module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
+    return module
+
 # Playwright's own browser download needs the internet, so we drive Debian's. Chromium's background traffic is
 # refused on machines with no network; these flags keep it quiet.
 CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',

@@ -1,14 +1,14 @@
 """The docs renderer obeys each cell option as Quarto does, checked on a small notebook of our own through Pandoc."""
-import base64, importlib.util, io, shutil, tempfile
+import base64, io, shutil, tempfile
 from pathlib import Path
 
 import nbformat
 import pytest
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
-spec = importlib.util.spec_from_file_location('build_docs', ROOT/'scripts'/'build_docs.py')
-build_docs = importlib.util.module_from_spec(spec); spec.loader.exec_module(build_docs)
+from conftest import load_build_docs
+
+build_docs = load_build_docs()
 pytestmark = pytest.mark.skipif(not shutil.which('pandoc'), reason='pandoc is not installed')
 
 

@@ -6,12 +6,12 @@ pages light. The galleries are there, and a slider dragged on the browser-slider
 
 Screenshots go to screenshots/ (git-ignored).
 """
-import functools, http.server, importlib, inspect, json, re, subprocess, sys, threading
+import functools, http.server, importlib, inspect, subprocess, sys, threading
 from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from conftest import ROOT, SHOTS
+from conftest import ROOT, SHOTS, exported_modules, load_build_docs
 
 
 @pytest.fixture(scope='module')
@@ -43,14 +43,9 @@ def open_page(browser, url):
 
 
 def page_modules() -> dict[str, str]:
-    "Page name → the module its notebook exports (as nbdev names pages: 01_celeba.ipynb → celeba.html)."
-    out = {}
-    for nb in (ROOT/'nbs').glob('[!_]*.ipynb'):
-        for c in json.loads(nb.read_text())['cells']:
-            src = ''.join(c['source'])
-            if c['cell_type'] == 'code' and src.startswith('#| default_exp'):
-                out[re.sub(r'^\d+[a-z]?_', '', nb.stem) + '.html'] = src.split()[2]
-    return out
+    "Page name → the module its notebook exports (pages named as the builder names them)."
+    page_name = load_build_docs().page_name
+    return {page_name(nb): module for nb, module in exported_modules().items()}
 
 
 def test_every_page_loads_cleanly(site, browser):

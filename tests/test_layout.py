@@ -4,18 +4,14 @@ import ast, json
 from pathlib import Path
 
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT, exported_modules
+
 PKG = 'celeba_vae'
 
 
 def chapter_order() -> dict[str, int]:
-    "Module name → position of the notebook that exports it (`#| default_exp`)."
-    order = {}
-    for i, nb in enumerate(sorted((ROOT/'nbs').glob('[!_]*.ipynb'))):
-        for c in json.loads(nb.read_text())['cells']:
-            src = ''.join(c['source'])
-            if c['cell_type'] == 'code' and src.startswith('#| default_exp'): order[src.split()[2]] = i
-    return order
+    "Module name → its chapter's position."
+    return {module: i for i, module in enumerate(exported_modules().values())}
 
 
 def imported_modules(path:Path) -> set[str]:
