@@ -27,7 +27,7 @@ from .synth import make_synthetic_celeba
 from .train import TrainConfig, agree, broadcast, init_distributed, load_run, read_config, run_folder, train
 
 # %% ../nbs/11_cli.ipynb #2c94a942
-FIXED_ON_RESUME = ('data', 'latent_dim', 'bs', 'seed', 'limit')
+FIXED_ON_RESUME = ('data', 'synth_n', 'latent_dim', 'bs', 'seed', 'limit')
 
 def resume_config(run:Path, given:dict) -> TrainConfig:
     "The config of the run in `run` with the flags `given`; refuses flags that would change its model or data order."
@@ -62,12 +62,13 @@ def celeba_vae_train(data:str=None, # CelebA folder (img_align_celeba/ and list 
                      device:str=None, # auto, cpu, cuda, cuda:N or mps (default auto)
                      precision:str=None, # auto (bf16 where native, fp16 on older CUDA GPUs, else fp32), bf16, fp16 or fp32
                      limit:int=None, # use only the first N training images
+                     synth_n:int=None, # without --data: size of the synthetic set (default 20,000; CelebA's is 202,599)
                      ckpt_every:int=None, # also checkpoint every N steps (default: epoch ends only)
                      resume:bool=False, # continue the run in --out (default: the newest under runs/)
                     ):
     "Train the seed's VAE on CelebA (or the synthetic set) and write a run folder with its galleries."
     given = {k: v for k, v in dict(data=data, out=out, epochs=epochs, bs=bs, lr=lr, kld_weight=kld_weight, latent_dim=latent_dim,
-             seed=seed, device=device, precision=precision, limit=limit, ckpt_every=ckpt_every).items() if v is not None}
+             seed=seed, device=device, precision=precision, limit=limit, synth_n=synth_n, ckpt_every=ckpt_every).items() if v is not None}
     rank, world = init_distributed()
     agree(lambda: data is None or celeba_dir(data), world, rank) # one clear message for a file or a missing folder, on any node
     if resume: # the run folder is rank 0's (other nodes' disks need not hold it)

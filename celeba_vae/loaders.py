@@ -136,7 +136,8 @@ class CelebA64(Dataset):
 # %% ../nbs/03_loaders.ipynb #85608f1c
 def to_model_input(xb:torch.Tensor) -> torch.Tensor:
     "uint8 images (B, 3, H, W) → float32 in [-1, 1], channels_last."
-    return (xb.float() / 127.5 - 1).contiguous(memory_format=torch.channels_last)
+    out = torch.empty(xb.shape, memory_format=torch.channels_last, device=xb.device)
+    return out.copy_(xb).div_(127.5).sub_(1) # one copy into the layout, then in place: the values of (x / 127.5 - 1)
 
 # %% ../nbs/03_loaders.ipynb #1e736a58
 class EpochSampler(DistributedSampler):

@@ -26,8 +26,8 @@ from torch.nn.parallel import DistributedDataParallel
 from .celeba import celeba_dir
 from .checkpoint import CheckpointError, load_checkpoint, load_weights, save_checkpoint, save_weights
 from .core import FolderLock, atomic_write, cache_root, interactive
-from .hardware import (device_rng_state, fork_rng, pick_device, pick_precision, set_device_rng_state, step_context,
-                                  sum_dtype, to_device)
+from .hardware import device_rng_state, fork_rng, pick_device, pick_precision, set_device_rng_state, sum_dtype, to_device
+from .kernels import step_context
 from .loaders import ResidentLoader, celeba_loaders, fits_on
 from .loss import vae_loss
 from .model import VAE
@@ -64,6 +64,7 @@ def check(self:TrainConfig):
     if not ok(self.kld_weight) or self.kld_weight < 0: raise ValueError(f"kld_weight={self.kld_weight}: must be a number ≥ 0")
     if self.latent_dim < 1: raise ValueError(f"latent_dim={self.latent_dim}: must be at least 1")
     if self.limit is not None and self.limit < 1: raise ValueError(f"limit={self.limit}: must be at least 1")
+    if self.synth_n < 100: raise ValueError(f"synth_n={self.synth_n}: must be at least 100")
     if self.ckpt_every < 0: raise ValueError(f"ckpt_every={self.ckpt_every}: must be ≥ 0")
     if self.log_every < 1: raise ValueError(f"log_every={self.log_every}: must be at least 1")
     if self.out is not None and Path(self.out).exists() and not Path(self.out).is_dir():
@@ -72,7 +73,7 @@ def check(self:TrainConfig):
     return self
 
 # %% ../nbs/08_train.ipynb #79b6522d
-def train_step(net, opt, xb, kld_weight:float, device, dtype:torch.dtype|None, fixes:bool=True, scaler=None) -> torch.Tensor:
+def train_step(net, opt, xb, kld_weight:float, device, dtype:torch.dtype|None, fixes:bool|dict=True, scaler=None) -> torch.Tensor:
     "One step on the batch `xb` (through `scaler`, a `GradScaler`, in fp16); returns `(loss, recon_loss, kld)` as one detached tensor."
     with step_context(device, dtype, fixes): recon, mu, logvar = net(xb)
     loss, recon_loss, kld = vae_loss(recon, xb, mu, logvar, kld_weight)
