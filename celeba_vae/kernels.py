@@ -8,7 +8,7 @@ __all__ = ['KERNEL_SOURCE', 'CFLAGS', 'ACTIVATIONS', 'build_kernels', 'kernels',
            'batch_norm_stats', 'BatchNormAct', 'batch_norm_update', 'fused_batch_norm', 'CPUKernelFixes',
            'step_context']
 
-# %% ../nbs/06a_kernels.ipynb #ad37d864
+# %% ../nbs/06a_kernels.ipynb #fae4beab
 import ctypes, hashlib, math, os, subprocess, tempfile
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
@@ -20,11 +20,11 @@ from fastcore.basics import patch
 from torch import Tensor
 from torch.overrides import TorchFunctionMode
 
-# %% ../nbs/06a_kernels.ipynb #1253f824
+# %% ../nbs/06a_kernels.ipynb #65465434
 from .core import cache_root
 from .hardware import cpu_flags, keep_freed_memory
 
-# %% ../nbs/06a_kernels.ipynb #8d049f12
+# %% ../nbs/06a_kernels.ipynb #c3eeb54a
 _C_BF16 = r'''#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +40,7 @@ static inline uint16_t f2bf(float f) {
 }
 '''
 
-# %% ../nbs/06a_kernels.ipynb #2684e06d
+# %% ../nbs/06a_kernels.ipynb #9faf8042
 _C_IM2COL = r'''/* The k×k patches of a channels-last batch x (B, H, W, C values of `size` bytes) at stride s and padding p, as
    B·ho·wo rows of k·k·C values in (row, column, channel) order, zeros where a tap falls outside the image:
    one copy of k·C contiguous values per tap row, except at the left and right edges. */
@@ -66,7 +66,7 @@ void im2col(const char* x, char* out, int64_t B, int64_t H, int64_t W, int64_t C
 }
 '''
 
-# %% ../nbs/06a_kernels.ipynb #4f7f5506
+# %% ../nbs/06a_kernels.ipynb #3a9750c6
 _C_COL2IM = r'''/* A transposed convolution's output (B, Ho, Wo, C ≤ 8, bf16, channels-last) from cols (B·H·W rows of k·k·C bf16 values,
    taps in (row, column, channel) order): output pixel (oy, ox) takes tap (i, j) of input pixel (h, w) where oy = h·s − p + i. */
 void col2im(const uint16_t* cols, const uint16_t* bias, uint16_t* out, int64_t B, int64_t H, int64_t W, int C, int k, int s, int p,
@@ -103,7 +103,7 @@ void col2im(const uint16_t* cols, const uint16_t* bias, uint16_t* out, int64_t B
 }
 '''
 
-# %% ../nbs/06a_kernels.ipynb #f6f6a764
+# %% ../nbs/06a_kernels.ipynb #b46504b2
 _C_ACTIVATIONS = r'''static inline float tanh_rational(float u) {
     float x = u > 7.90531110763549805f ? 7.90531110763549805f : u < -7.90531110763549805f ? -7.90531110763549805f : u;
     float x2 = x * x, p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f, q;
@@ -121,7 +121,7 @@ static inline float act_grad(float g, float y, int act, float slope) { return ac
                       else if (act == TANH) { const int act = TANH; (void)act; call; } else { const int act = NONE; (void)act; call; }
 '''
 
-# %% ../nbs/06a_kernels.ipynb #d633866f
+# %% ../nbs/06a_kernels.ipynb #d95bbe17
 _C_SUMS = r'''/* Two per-channel sums over rows of C channels, of v and of v*w, with v and w given as expressions of the value's
    index i and its place j in a block; `center` (one value a channel) is subtracted from x first, against cancellation. */
 #define CHANNEL_SUMS(V, W)                                                                                           \
@@ -160,7 +160,7 @@ static void sums_grad(const uint16_t* g, const uint16_t* x, const uint16_t* y, i
 }
 '''
 
-# %% ../nbs/06a_kernels.ipynb #c1543ed3
+# %% ../nbs/06a_kernels.ipynb #30d79654
 _C_ELEMENTWISE = r'''/* out = act(x*k1 + k2) forward, or k1*gz + k2*x + k3 backward: one pass, per-channel coefficients. */
 #define ELEMENTWISE(EXPR)                                                                                            \
     int P = R * C; int64_t blocks = rows / R; float a[MAXP], b[MAXP], c[MAXP];                                       \
@@ -183,7 +183,7 @@ static void write_backward(const uint16_t* g, const uint16_t* x, const uint16_t*
 }
 '''
 
-# %% ../nbs/06a_kernels.ipynb #157bdd90
+# %% ../nbs/06a_kernels.ipynb #db8f816c
 _C_BATCH_NORM = r'''/* Per channel: mean, 1/sqrt(biased variance + eps), and the unbiased variance, around the first row's values. */
 void bn_stats(const uint16_t* x, int64_t rows, int C, int R, double eps, double* mean, double* invstd, double* var_unbiased, int threads) {
     float center[MAXP]; double s1[MAXP], s2[MAXP];
@@ -222,7 +222,7 @@ void bn_act_backward(const uint16_t* g, const uint16_t* x, const uint16_t* y, ui
 '''
 KERNEL_SOURCE = '\n'.join([_C_BF16, _C_IM2COL, _C_COL2IM, _C_ACTIVATIONS, _C_SUMS, _C_ELEMENTWISE, _C_BATCH_NORM])
 
-# %% ../nbs/06a_kernels.ipynb #ab76d388
+# %% ../nbs/06a_kernels.ipynb #2e4fd126
 CFLAGS = ('-O3', '-march=native', '-fopenmp', '-shared', '-fPIC')
 
 def _compiler() -> str|None:
@@ -246,7 +246,7 @@ def build_kernels(folder:Path) -> Path|None:
         os.replace(Path(tmp)/'k.so', lib) # atomic: processes building at once each rename a whole library
     return lib
 
-# %% ../nbs/06a_kernels.ipynb #51a71167
+# %% ../nbs/06a_kernels.ipynb #fc97d203
 _P, _I64, _I, _F = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int, ctypes.c_float
 _D = ctypes.c_double
 _SIGNATURES = {'im2col': [_P, _P, _I64, _I64, _I64, _I64, _I, _I, _I, _I64, _I64, _I, _I],
@@ -266,7 +266,7 @@ def kernels() -> ctypes.CDLL|None:
 
 def _ptr(t:Tensor|None): return None if t is None else ctypes.c_void_p(t.data_ptr())
 
-# %% ../nbs/06a_kernels.ipynb #e0cfca9e
+# %% ../nbs/06a_kernels.ipynb #1cf2daa1
 def patches(x:Tensor, k:int, s:int, p:int, ho:int, wo:int, kernel:bool=True) -> Tensor:
     "The k×k patches of `x` (B, C, H, W) at stride `s` and padding `p` as a (B·ho·wo, k·k·C) matrix, taps in (row, column, channel) order."
     b, c, h, w = x.shape
@@ -289,7 +289,7 @@ def conv_weight_grad(x:Tensor, # the convolution's input (B, C, H, W)
     g = grad_out.permute(0, 2, 3, 1).reshape(-1, o)
     return (g.t() @ patches(x, k, s, p, ho, wo, kernel)).view(o, k, k, -1).permute(0, 3, 1, 2)
 
-# %% ../nbs/06a_kernels.ipynb #83b55873
+# %% ../nbs/06a_kernels.ipynb #5c5def6d
 def conv_transpose_gemm(x:Tensor, w:Tensor, b:Tensor|None, s:int, p:int, op:int) -> Tensor:
     "`conv_transpose2d(x, w, b, s, p, op)` for bf16 channels_last `x` and fewer than 8 output channels: one matrix product, then `col2im`."
     n, c, h, wd = x.shape; o, k = w.shape[1], w.shape[-1]
@@ -317,7 +317,7 @@ def conv_input_grad(gy, x, w, transposed:bool, s:int, p:int, op:int, tuned:bool=
     gx = torch.ops.aten.convolution_backward(gy, x, w, None, [s, s], [p, p], [1, 1], transposed, [op, op], 1, [True, False, False])[0]
     return gx.contiguous(memory_format=torch.channels_last) if nchw else gx
 
-# %% ../nbs/06a_kernels.ipynb #9dd7366f
+# %% ../nbs/06a_kernels.ipynb #17ac62dd
 class ConvGemmWeightGrad(torch.autograd.Function):
     "conv2d / conv_transpose2d whose weight gradient is one GEMM (`conv_weight_grad`); `tuned`: this release's kernels and layouts."
     @staticmethod
@@ -335,7 +335,7 @@ class ConvGemmWeightGrad(torch.autograd.Function):
         gb = gy.sum((0, 2, 3)) if ctx.needs_input_grad[2] else None
         return gx, gw, gb, None, None, None, None, None
 
-# %% ../nbs/06a_kernels.ipynb #cc566354
+# %% ../nbs/06a_kernels.ipynb #54af5bf3
 ACTIVATIONS = {'none': 0, 'leaky_relu': 1, 'tanh': 2} # the kernel's codes
 
 def fusable(x:Tensor) -> bool:
@@ -348,7 +348,7 @@ def _layout(x:Tensor) -> tuple[int, int, int]:
     c = x.shape[1]
     return x.numel() // c, c, 16 // math.gcd(c, 16)
 
-# %% ../nbs/06a_kernels.ipynb #b6905db9
+# %% ../nbs/06a_kernels.ipynb #f3fd621c
 def batch_norm_stats(x:Tensor, eps:float) -> tuple[Tensor, Tensor, Tensor]:
     "`(mean, invstd, unbiased var)` per channel of `x`, in float64."
     rows, c, r = _layout(x)
@@ -356,7 +356,7 @@ def batch_norm_stats(x:Tensor, eps:float) -> tuple[Tensor, Tensor, Tensor]:
     kernels().bn_stats(_ptr(x), rows, c, r, eps, _ptr(mean), _ptr(invstd), _ptr(var), torch.get_num_threads())
     return mean, invstd, var
 
-# %% ../nbs/06a_kernels.ipynb #5f95ab21
+# %% ../nbs/06a_kernels.ipynb #c002ccba
 class BatchNormAct(torch.autograd.Function):
     "`act(batch_norm(x))` (act: none, leaky_relu or tanh) with the batch's `mean` and `invstd`, by the fused kernels."
     @staticmethod
@@ -377,7 +377,7 @@ class BatchNormAct(torch.autograd.Function):
                                   ACTIVATIONS[act], slope, _ptr(dw), _ptr(db), torch.get_num_threads())
         return dx, dw, db, None, None, None, None
 
-# %% ../nbs/06a_kernels.ipynb #7be13d8a
+# %% ../nbs/06a_kernels.ipynb #8d797070
 def batch_norm_update(x:Tensor, running_mean:Tensor|None, running_var:Tensor|None, momentum:float=0.1, eps:float=1e-5):
     "The batch's `(mean, invstd)` of a `fusable` x, with the running averages moved towards them as `F.batch_norm` moves them."
     mean, invstd, var = batch_norm_stats(x, eps)
@@ -392,7 +392,7 @@ def fused_batch_norm(x:Tensor, running_mean:Tensor|None, running_var:Tensor|None
     "`act(F.batch_norm(x, running_mean, running_var, weight, bias, training=True, momentum, eps))` for a `fusable` x."
     return BatchNormAct.apply(x, weight, bias, *batch_norm_update(x, running_mean, running_var, momentum, eps), act, slope)
 
-# %% ../nbs/06a_kernels.ipynb #05556e18
+# %% ../nbs/06a_kernels.ipynb #ab82dde6
 def _square(v):
     "An int for an int or a tuple of equal ints; None for anything else (a 'same' padding, unequal sides)."
     if isinstance(v, int): return v
@@ -408,20 +408,40 @@ class CPUKernelFixes(TorchFunctionMode):
     def __init__(self, gemm_weight_grads:bool=True, fused_bn_act:bool=True, small_bn:bool=True, tuned_convs:bool=True):
         super().__init__()
         self.gemm_weight_grads, self.fused_bn_act, self.small_bn, self.tuned_convs = gemm_weight_grads, fused_bn_act, small_bn, tuned_convs
-        self.last_bn = None # (output, arguments of BatchNormAct) of the last fused batch norm
+        self.block = None # (batch norm, activation, slope) of the block being entered
+        self.fused = None # the output its batch norm returned, already activated
+
+    def __enter__(self):
+        self.hook = torch.nn.modules.module.register_module_forward_pre_hook(self.see_block)
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        self.hook.remove()
+        return super().__exit__(*exc)
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         out = None
-        if func in _CONV_ARGS and self.gemm_weight_grads and torch.is_grad_enabled(): out = self.conv(func, args, kwargs)
+        if func in _CONV_ARGS and self.gemm_weight_grads: out = self.conv(func, args, kwargs)
         elif func is F.batch_norm: out = self.batch_norm(args, kwargs)
-        elif func in (F.leaky_relu, torch.tanh) and self.last_bn is not None: out = self.activation(func, args, kwargs)
+        elif func in (F.leaky_relu, torch.tanh) and self.fused is not None and (args[0] if args else kwargs.get('input')) is self.fused:
+            out, self.fused = self.fused, None
         return func(*args, **kwargs) if out is None else out
 
-# %% ../nbs/06a_kernels.ipynb #42c3b915
+# %% ../nbs/06a_kernels.ipynb #876bd828
+@patch
+def see_block(self:CPUKernelFixes, module, args):
+    "Forward pre-hook on every module: remember a block `Sequential(conv, BatchNorm2d, LeakyReLU or Tanh)` as it is entered."
+    if not (self.fused_bn_act and type(module) is torch.nn.Sequential and len(module) == 3): return
+    bn, act = module[1], module[2]
+    hooked = any(m._forward_hooks or m._forward_pre_hooks for m in (bn, act))
+    if type(bn) is torch.nn.BatchNorm2d and type(act) in (torch.nn.LeakyReLU, torch.nn.Tanh) and not hooked:
+        self.block = (bn, 'tanh', 0.0) if type(act) is torch.nn.Tanh else (bn, 'leaky_relu', act.negative_slope)
+
+# %% ../nbs/06a_kernels.ipynb #5290c401
 @patch
 def conv(self:CPUKernelFixes, func, args, kwargs) -> Tensor|None:
-    "A convolution through `ConvGemmWeightGrad`, or None where it does not fit."
+    "A convolution through `ConvGemmWeightGrad` (`conv_forward` without gradients), or None where it does not fit."
     a = {'stride': 1, 'padding': 0, 'output_padding': 0, 'dilation': 1, 'groups': 1, 'bias': None, **dict(zip(_CONV_ARGS[func], args)), **kwargs}
     x, w, b = a['input'], a['weight'], a['bias']
     s, p, op = _square(a['stride']), _square(a['padding']), _square(a['output_padding'])
@@ -429,34 +449,29 @@ def conv(self:CPUKernelFixes, func, args, kwargs) -> Tensor|None:
     if torch.is_autocast_enabled('cpu'):
         dt = torch.get_autocast_dtype('cpu')
         x, w, b = x.to(dt), w.to(dt), (b.to(dt) if b is not None else None)
+    x, transposed = x.contiguous(memory_format=torch.channels_last), func is torch.conv_transpose2d
     with torch.autocast('cpu', enabled=False):
-        return ConvGemmWeightGrad.apply(x.contiguous(memory_format=torch.channels_last), w, b, func is torch.conv_transpose2d, s, p, op,
-                                        self.tuned_convs)
+        if not torch.is_grad_enabled(): return conv_forward(x, w, b, transposed, s, p, op, self.tuned_convs)
+        return ConvGemmWeightGrad.apply(x, w, b, transposed, s, p, op, self.tuned_convs)
 
-# %% ../nbs/06a_kernels.ipynb #e038c8d5
+# %% ../nbs/06a_kernels.ipynb #0148fd19
 @patch
 def batch_norm(self:CPUKernelFixes, args, kwargs) -> Tensor|None:
-    "Training-mode batch norm on the kernels (remembered for the activation after it), few-channel batch norm in NCHW, or None."
+    "Batch norm on the kernels (with the block's activation where it is one), few-channel batch norm in NCHW, or None."
     a = {**_BN_DEFAULTS, **dict(zip(_BN_ARGS, args)), **kwargs}
-    x = a['input']
-    if self.fused_bn_act and a['training'] and fusable(x) and all(t is None or t.dtype == torch.float32 for t in (a['weight'], a['bias'])):
-        call = (x, a['weight'], a['bias'], *batch_norm_update(x, a['running_mean'], a['running_var'], a['momentum'], a['eps']))
-        y = BatchNormAct.apply(*call, 'none', 0.0)
-        self.last_bn = y, call
+    x, (bn, act, slope) = a['input'], self.block or (None, 'none', 0.0)
+    self.block = None
+    ours = bn is not None and a['weight'] is bn.weight and a['running_mean'] is bn.running_mean # this call is the block's
+    if self.fused_bn_act and (a['training'] or ours) and fusable(x) and all(t is None or t.dtype == torch.float32 for t in (a['weight'], a['bias'])):
+        if a['training']: mean, invstd = batch_norm_update(x, a['running_mean'], a['running_var'], a['momentum'], a['eps'])
+        else: mean, invstd = a['running_mean'].double(), (a['running_var'].double() + a['eps']).rsqrt()
+        y = BatchNormAct.apply(x, a['weight'], a['bias'], mean, invstd, *((act, slope) if ours else ('none', 0.0)))
+        if ours: self.fused = y
         return y
     if self.small_bn and x.dim() == 4 and x.shape[1] < 8 and x.is_contiguous(memory_format=torch.channels_last):
         return F.batch_norm(x.contiguous(), *args[1:], **kwargs)
 
-@patch
-def activation(self:CPUKernelFixes, func, args, kwargs) -> Tensor|None:
-    "LeakyReLU or Tanh of the last fused batch norm's output, as one fused pass; None for any other input."
-    a = dict(zip(('input', 'negative_slope', 'inplace'), args), **kwargs)
-    y, call = self.last_bn
-    if a['input'] is not y or a.get('inplace'): return None
-    self.last_bn = None
-    return BatchNormAct.apply(*call, *(('leaky_relu', a.get('negative_slope', 0.01)) if func is F.leaky_relu else ('tanh', 0.0)))
-
-# %% ../nbs/06a_kernels.ipynb #82da5de4
+# %% ../nbs/06a_kernels.ipynb #a594d331
 @contextmanager
 def step_context(device:torch.device, # where the step runs
                  dtype:torch.dtype|None, # autocast dtype from `pick_precision`; None for fp32
