@@ -4,11 +4,10 @@
 
 # %% auto #0
 __all__ = ['KERNEL_SOURCE', 'CFLAGS', 'ACTIVATIONS', 'build_kernels', 'kernels', 'patches', 'conv_weight_grad',
-           'conv_transpose_gemm', 'conv_forward', 'conv_input_grad', 'ConvGemmWeightGrad', 'fusable',
-           'batch_norm_stats', 'BatchNormAct', 'batch_norm_update', 'fused_batch_norm', 'CPUKernelFixes',
-           'step_context']
+           'ConvGemmWeightGrad', 'fusable', 'batch_norm_stats', 'BatchNormAct', 'batch_norm_update', 'fused_batch_norm',
+           'CPUKernelFixes', 'step_context']
 
-# %% ../nbs/06a_kernels.ipynb #fae4beab
+# %% ../nbs/06a_kernels.ipynb #221378bf
 import ctypes, hashlib, math, os, subprocess, tempfile
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
@@ -20,13 +19,12 @@ from fastcore.basics import patch
 from torch import Tensor
 from torch.overrides import TorchFunctionMode
 
-# %% ../nbs/06a_kernels.ipynb #65465434
+# %% ../nbs/06a_kernels.ipynb #fedbfd57
 from .core import cache_root
 from .hardware import cpu_flags, keep_freed_memory
 
-# %% ../nbs/06a_kernels.ipynb #c3eeb54a
+# %% ../nbs/06a_kernels.ipynb #31a953a3
 _C_BF16 = r'''#include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <math.h>
 #include <omp.h>
@@ -40,7 +38,7 @@ static inline uint16_t f2bf(float f) {
 }
 '''
 
-# %% ../nbs/06a_kernels.ipynb #9faf8042
+# %% ../nbs/06a_kernels.ipynb #31763faa
 _C_IM2COL = r'''/* The k×k patches of a channels-last batch x (B, H, W, C values of `size` bytes) at stride s and padding p, as
    B·ho·wo rows of k·k·C values in (row, column, channel) order, zeros where a tap falls outside the image:
    one copy of k·C contiguous values per tap row, except at the left and right edges. */
@@ -66,44 +64,7 @@ void im2col(const char* x, char* out, int64_t B, int64_t H, int64_t W, int64_t C
 }
 '''
 
-# %% ../nbs/06a_kernels.ipynb #3a9750c6
-_C_COL2IM = r'''/* A transposed convolution's output (B, Ho, Wo, C ≤ 8, bf16, channels-last) from cols (B·H·W rows of k·k·C bf16 values,
-   taps in (row, column, channel) order): output pixel (oy, ox) takes tap (i, j) of input pixel (h, w) where oy = h·s − p + i. */
-void col2im(const uint16_t* cols, const uint16_t* bias, uint16_t* out, int64_t B, int64_t H, int64_t W, int C, int k, int s, int p,
-            int64_t Ho, int64_t Wo, int threads) {
-    int64_t *tw = malloc(Wo * k * sizeof(int64_t)); int *nw = malloc(Wo * sizeof(int)); /* per output column: its (tap, input column)s */
-    for (int64_t ox = 0; ox < Wo; ox++) {
-        nw[ox] = 0;
-        for (int j = 0; j < k; j++) {
-            int64_t t = ox + p - j;
-            if (t >= 0 && t % s == 0 && t / s < W) tw[ox * k + nw[ox]++] = (t / s) * k * k * C + j * C;
-        }
-    }
-    _Pragma("omp parallel for collapse(2) num_threads(threads) schedule(static)")
-    for (int64_t b = 0; b < B; b++)
-        for (int64_t oy = 0; oy < Ho; oy++) {
-            int64_t rows[16]; int nr = 0; /* the (input row, tap row)s that reach this output row */
-            for (int i = 0; i < k; i++) {
-                int64_t t = oy + p - i;
-                if (t >= 0 && t % s == 0 && t / s < H) rows[nr++] = (b * H + t / s) * W * k * k * C + i * k * C;
-            }
-            for (int64_t ox = 0; ox < Wo; ox++) {
-                float acc[8];
-                for (int c = 0; c < C; c++) acc[c] = bias ? bf2f(bias[c]) : 0.f;
-                for (int r = 0; r < nr; r++)
-                    for (int q = 0; q < nw[ox]; q++) {
-                        const uint16_t* src = cols + rows[r] + tw[ox * k + q];
-                        for (int c = 0; c < C; c++) acc[c] += bf2f(src[c]);
-                    }
-                uint16_t* dst = out + ((b * Ho + oy) * Wo + ox) * C;
-                for (int c = 0; c < C; c++) dst[c] = f2bf(acc[c]);
-            }
-        }
-    free(tw); free(nw);
-}
-'''
-
-# %% ../nbs/06a_kernels.ipynb #b46504b2
+# %% ../nbs/06a_kernels.ipynb #70d46bef
 _C_ACTIVATIONS = r'''static inline float tanh_rational(float u) {
     float x = u > 7.90531110763549805f ? 7.90531110763549805f : u < -7.90531110763549805f ? -7.90531110763549805f : u;
     float x2 = x * x, p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f, q;
@@ -121,7 +82,7 @@ static inline float act_grad(float g, float y, int act, float slope) { return ac
                       else if (act == TANH) { const int act = TANH; (void)act; call; } else { const int act = NONE; (void)act; call; }
 '''
 
-# %% ../nbs/06a_kernels.ipynb #d95bbe17
+# %% ../nbs/06a_kernels.ipynb #2d615204
 _C_SUMS = r'''/* Two per-channel sums over rows of C channels, of v and of v*w, with v and w given as expressions of the value's
    index i and its place j in a block; `center` (one value a channel) is subtracted from x first, against cancellation. */
 #define CHANNEL_SUMS(V, W)                                                                                           \
@@ -160,7 +121,7 @@ static void sums_grad(const uint16_t* g, const uint16_t* x, const uint16_t* y, i
 }
 '''
 
-# %% ../nbs/06a_kernels.ipynb #30d79654
+# %% ../nbs/06a_kernels.ipynb #dce2a472
 _C_ELEMENTWISE = r'''/* out = act(x*k1 + k2) forward, or k1*gz + k2*x + k3 backward: one pass, per-channel coefficients. */
 #define ELEMENTWISE(EXPR)                                                                                            \
     int P = R * C; int64_t blocks = rows / R; float a[MAXP], b[MAXP], c[MAXP];                                       \
@@ -183,7 +144,7 @@ static void write_backward(const uint16_t* g, const uint16_t* x, const uint16_t*
 }
 '''
 
-# %% ../nbs/06a_kernels.ipynb #db8f816c
+# %% ../nbs/06a_kernels.ipynb #2ce18674
 _C_BATCH_NORM = r'''/* Per channel: mean, 1/sqrt(biased variance + eps), and the unbiased variance, around the first row's values. */
 void bn_stats(const uint16_t* x, int64_t rows, int C, int R, double eps, double* mean, double* invstd, double* var_unbiased, int threads) {
     float center[MAXP]; double s1[MAXP], s2[MAXP];
@@ -220,9 +181,9 @@ void bn_act_backward(const uint16_t* g, const uint16_t* x, const uint16_t* y, ui
     write_backward(g, x, y, dx, rows, C, R, act, slope, k1, k2, k3, threads);
 }
 '''
-KERNEL_SOURCE = '\n'.join([_C_BF16, _C_IM2COL, _C_COL2IM, _C_ACTIVATIONS, _C_SUMS, _C_ELEMENTWISE, _C_BATCH_NORM])
+KERNEL_SOURCE = '\n'.join([_C_BF16, _C_IM2COL, _C_ACTIVATIONS, _C_SUMS, _C_ELEMENTWISE, _C_BATCH_NORM])
 
-# %% ../nbs/06a_kernels.ipynb #2e4fd126
+# %% ../nbs/06a_kernels.ipynb #5b9f0504
 CFLAGS = ('-O3', '-march=native', '-fopenmp', '-shared', '-fPIC')
 
 def _compiler() -> str|None:
@@ -246,11 +207,10 @@ def build_kernels(folder:Path) -> Path|None:
         os.replace(Path(tmp)/'k.so', lib) # atomic: processes building at once each rename a whole library
     return lib
 
-# %% ../nbs/06a_kernels.ipynb #fc97d203
+# %% ../nbs/06a_kernels.ipynb #9bbb35a7
 _P, _I64, _I, _F = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int, ctypes.c_float
 _D = ctypes.c_double
 _SIGNATURES = {'im2col': [_P, _P, _I64, _I64, _I64, _I64, _I, _I, _I, _I64, _I64, _I, _I],
-               'col2im': [_P, _P, _P, _I64, _I64, _I64, _I, _I, _I, _I, _I64, _I64, _I],
                'bn_stats': [_P, _I64, _I, _I, _D, _P, _P, _P, _I],
                'bn_act_forward': [_P, _P, _I64, _I, _I, _P, _P, _P, _P, _I, _F, _I],
                'bn_act_backward': [_P, _P, _P, _P, _I64, _I, _I, _P, _P, _P, _I, _F, _P, _P, _I]}
@@ -266,7 +226,7 @@ def kernels() -> ctypes.CDLL|None:
 
 def _ptr(t:Tensor|None): return None if t is None else ctypes.c_void_p(t.data_ptr())
 
-# %% ../nbs/06a_kernels.ipynb #1cf2daa1
+# %% ../nbs/06a_kernels.ipynb #5717ba8e
 def patches(x:Tensor, k:int, s:int, p:int, ho:int, wo:int, kernel:bool=True) -> Tensor:
     "The k×k patches of `x` (B, C, H, W) at stride `s` and padding `p` as a (B·ho·wo, k·k·C) matrix, taps in (row, column, channel) order."
     b, c, h, w = x.shape
@@ -289,53 +249,28 @@ def conv_weight_grad(x:Tensor, # the convolution's input (B, C, H, W)
     g = grad_out.permute(0, 2, 3, 1).reshape(-1, o)
     return (g.t() @ patches(x, k, s, p, ho, wo, kernel)).view(o, k, k, -1).permute(0, 3, 1, 2)
 
-# %% ../nbs/06a_kernels.ipynb #5c5def6d
-def conv_transpose_gemm(x:Tensor, w:Tensor, b:Tensor|None, s:int, p:int, op:int) -> Tensor:
-    "`conv_transpose2d(x, w, b, s, p, op)` for bf16 channels_last `x` and fewer than 8 output channels: one matrix product, then `col2im`."
-    n, c, h, wd = x.shape; o, k = w.shape[1], w.shape[-1]
-    ho, wo = (h - 1) * s - 2 * p + k + op, (wd - 1) * s - 2 * p + k + op
-    cols = x.permute(0, 2, 3, 1).reshape(-1, c) @ w.permute(0, 2, 3, 1).reshape(c, k * k * o) # every tap of every pixel
-    out = torch.empty(n, o, ho, wo, dtype=x.dtype, memory_format=torch.channels_last)
-    kernels().col2im(_ptr(cols), _ptr(b.contiguous() if b is not None else None), _ptr(out), n, h, wd, o, k, s, p, ho, wo, torch.get_num_threads())
-    return out
-
-def _gemm_fits(x, w, transposed): return (transposed and x.dtype == torch.bfloat16 and w.shape[1] < 8 and w.shape[-1] <= 16
-                                          and x.is_contiguous(memory_format=torch.channels_last) and kernels() is not None)
-
-def conv_forward(x, w, b, transposed:bool, s:int, p:int, op:int, tuned:bool=True) -> Tensor:
-    "The convolution (or transposed convolution) of `x`; `tuned`: by `conv_transpose_gemm` or in NCHW where measured faster."
-    if tuned and _gemm_fits(x, w, transposed): return conv_transpose_gemm(x, w, b, s, p, op)
-    if transposed: return F.conv_transpose2d(x, w, b, s, p, op)
-    small = tuned and ((x.shape[2] + 2 * p - w.shape[2]) // s + 1) * ((x.shape[3] + 2 * p - w.shape[3]) // s + 1) <= 4
-    if small: return F.conv2d(x.contiguous(), w.contiguous(), b, s, p).contiguous(memory_format=torch.channels_last)
-    return F.conv2d(x, w, b, s, p)
-
-def conv_input_grad(gy, x, w, transposed:bool, s:int, p:int, op:int, tuned:bool=True) -> Tensor:
-    "The gradient of the convolution's input; `tuned`: in NCHW where it is a convolution producing at most 2×2 pixels."
-    nchw = tuned and transposed and x.shape[2] * x.shape[3] <= 4
-    if nchw: gy, x, w = gy.contiguous(), x.contiguous(), w.contiguous()
-    gx = torch.ops.aten.convolution_backward(gy, x, w, None, [s, s], [p, p], [1, 1], transposed, [op, op], 1, [True, False, False])[0]
-    return gx.contiguous(memory_format=torch.channels_last) if nchw else gx
-
-# %% ../nbs/06a_kernels.ipynb #17ac62dd
+# %% ../nbs/06a_kernels.ipynb #e2996974
 class ConvGemmWeightGrad(torch.autograd.Function):
-    "conv2d / conv_transpose2d whose weight gradient is one GEMM (`conv_weight_grad`); `tuned`: this release's kernels and layouts."
+    "conv2d / conv_transpose2d whose weight gradient is one GEMM (`conv_weight_grad`, patches by `im2col` where `kernel`)."
     @staticmethod
-    def forward(ctx, x, w, b, transposed:bool, s:int, p:int, op:int, tuned:bool=True):
-        ctx.save_for_backward(x, w); ctx.args = transposed, s, p, op, tuned
-        return conv_forward(x, w, b, transposed, s, p, op, tuned)
+    def forward(ctx, x, w, b, transposed:bool, s:int, p:int, op:int, kernel:bool=True):
+        ctx.save_for_backward(x, w); ctx.args = transposed, s, p, op, kernel
+        return F.conv_transpose2d(x, w, b, s, p, op) if transposed else F.conv2d(x, w, b, s, p)
 
     @staticmethod
     def backward(ctx, gy):
-        x, w = ctx.saved_tensors; transposed, s, p, op, tuned = ctx.args
+        x, w = ctx.saved_tensors; transposed, s, p, op, kernel = ctx.args
         gy = gy.contiguous(memory_format=torch.channels_last)
-        gx = conv_input_grad(gy, x, w, transposed, s, p, op, tuned) if ctx.needs_input_grad[0] else None
+        gx = None
+        if ctx.needs_input_grad[0]:
+            gx = torch.ops.aten.convolution_backward(gy, x, w, None, [s, s], [p, p], [1, 1], transposed, [op, op], 1,
+                                                     [True, False, False])[0]
         k = w.shape[-1]
-        gw = conv_weight_grad(gy, x, k, s, p, tuned) if transposed else conv_weight_grad(x, gy, k, s, p, tuned)
+        gw = conv_weight_grad(gy, x, k, s, p, kernel) if transposed else conv_weight_grad(x, gy, k, s, p, kernel)
         gb = gy.sum((0, 2, 3)) if ctx.needs_input_grad[2] else None
         return gx, gw, gb, None, None, None, None, None
 
-# %% ../nbs/06a_kernels.ipynb #54af5bf3
+# %% ../nbs/06a_kernels.ipynb #6593d86c
 ACTIVATIONS = {'none': 0, 'leaky_relu': 1, 'tanh': 2} # the kernel's codes
 
 def fusable(x:Tensor) -> bool:
@@ -348,7 +283,7 @@ def _layout(x:Tensor) -> tuple[int, int, int]:
     c = x.shape[1]
     return x.numel() // c, c, 16 // math.gcd(c, 16)
 
-# %% ../nbs/06a_kernels.ipynb #f3fd621c
+# %% ../nbs/06a_kernels.ipynb #d8e00737
 def batch_norm_stats(x:Tensor, eps:float) -> tuple[Tensor, Tensor, Tensor]:
     "`(mean, invstd, unbiased var)` per channel of `x`, in float64."
     rows, c, r = _layout(x)
@@ -356,7 +291,7 @@ def batch_norm_stats(x:Tensor, eps:float) -> tuple[Tensor, Tensor, Tensor]:
     kernels().bn_stats(_ptr(x), rows, c, r, eps, _ptr(mean), _ptr(invstd), _ptr(var), torch.get_num_threads())
     return mean, invstd, var
 
-# %% ../nbs/06a_kernels.ipynb #c002ccba
+# %% ../nbs/06a_kernels.ipynb #f3a2703d
 class BatchNormAct(torch.autograd.Function):
     "`act(batch_norm(x))` (act: none, leaky_relu or tanh) with the batch's `mean` and `invstd`, by the fused kernels."
     @staticmethod
@@ -377,7 +312,7 @@ class BatchNormAct(torch.autograd.Function):
                                   ACTIVATIONS[act], slope, _ptr(dw), _ptr(db), torch.get_num_threads())
         return dx, dw, db, None, None, None, None
 
-# %% ../nbs/06a_kernels.ipynb #8d797070
+# %% ../nbs/06a_kernels.ipynb #7517a58a
 def batch_norm_update(x:Tensor, running_mean:Tensor|None, running_var:Tensor|None, momentum:float=0.1, eps:float=1e-5):
     "The batch's `(mean, invstd)` of a `fusable` x, with the running averages moved towards them as `F.batch_norm` moves them."
     mean, invstd, var = batch_norm_stats(x, eps)
@@ -392,7 +327,7 @@ def fused_batch_norm(x:Tensor, running_mean:Tensor|None, running_var:Tensor|None
     "`act(F.batch_norm(x, running_mean, running_var, weight, bias, training=True, momentum, eps))` for a `fusable` x."
     return BatchNormAct.apply(x, weight, bias, *batch_norm_update(x, running_mean, running_var, momentum, eps), act, slope)
 
-# %% ../nbs/06a_kernels.ipynb #ab82dde6
+# %% ../nbs/06a_kernels.ipynb #ac4a12e0
 def _square(v):
     "An int for an int or a tuple of equal ints; None for anything else (a 'same' padding, unequal sides)."
     if isinstance(v, int): return v
@@ -404,10 +339,10 @@ _BN_ARGS = ('input', 'running_mean', 'running_var', 'weight', 'bias', 'training'
 _BN_DEFAULTS = {'running_mean': None, 'running_var': None, 'weight': None, 'bias': None, 'training': False, 'momentum': 0.1, 'eps': 1e-5}
 
 class CPUKernelFixes(TorchFunctionMode):
-    "Inside this mode conv weight gradients are one GEMM (`gemm_weight_grads`; `tuned_convs`: `im2col`, `col2im`, NCHW where faster), batch norm + activation one kernel (`fused_bn_act`), other few-channel batch norm NCHW (`small_bn`)."
-    def __init__(self, gemm_weight_grads:bool=True, fused_bn_act:bool=True, small_bn:bool=True, tuned_convs:bool=True):
+    "Inside this mode conv weight gradients are one GEMM (`gemm_weight_grads`, patches by `im2col`), batch norm + activation one kernel (`fused_bn_act`), other few-channel batch norm NCHW (`small_bn`)."
+    def __init__(self, gemm_weight_grads:bool=True, fused_bn_act:bool=True, small_bn:bool=True, im2col:bool=True):
         super().__init__()
-        self.gemm_weight_grads, self.fused_bn_act, self.small_bn, self.tuned_convs = gemm_weight_grads, fused_bn_act, small_bn, tuned_convs
+        self.gemm_weight_grads, self.fused_bn_act, self.small_bn, self.im2col = gemm_weight_grads, fused_bn_act, small_bn, im2col
         self.block = None # (batch norm, activation, slope) of the block being entered
         self.fused = None # the output its batch norm returned, already activated
 
@@ -422,13 +357,13 @@ class CPUKernelFixes(TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         out = None
-        if func in _CONV_ARGS and self.gemm_weight_grads: out = self.conv(func, args, kwargs)
+        if func in _CONV_ARGS and self.gemm_weight_grads and torch.is_grad_enabled(): out = self.conv(func, args, kwargs)
         elif func is F.batch_norm: out = self.batch_norm(args, kwargs)
         elif func in (F.leaky_relu, torch.tanh) and self.fused is not None and (args[0] if args else kwargs.get('input')) is self.fused:
             out, self.fused = self.fused, None
         return func(*args, **kwargs) if out is None else out
 
-# %% ../nbs/06a_kernels.ipynb #876bd828
+# %% ../nbs/06a_kernels.ipynb #b23ecaec
 @patch
 def see_block(self:CPUKernelFixes, module, args):
     "Forward pre-hook on every module: remember a block `Sequential(conv, BatchNorm2d, LeakyReLU or Tanh)` as it is entered."
@@ -438,10 +373,10 @@ def see_block(self:CPUKernelFixes, module, args):
     if type(bn) is torch.nn.BatchNorm2d and type(act) in (torch.nn.LeakyReLU, torch.nn.Tanh) and not hooked:
         self.block = (bn, 'tanh', 0.0) if type(act) is torch.nn.Tanh else (bn, 'leaky_relu', act.negative_slope)
 
-# %% ../nbs/06a_kernels.ipynb #5290c401
+# %% ../nbs/06a_kernels.ipynb #0ac0ad7d
 @patch
 def conv(self:CPUKernelFixes, func, args, kwargs) -> Tensor|None:
-    "A convolution through `ConvGemmWeightGrad` (`conv_forward` without gradients), or None where it does not fit."
+    "A convolution through `ConvGemmWeightGrad`, or None where it does not fit."
     a = {'stride': 1, 'padding': 0, 'output_padding': 0, 'dilation': 1, 'groups': 1, 'bias': None, **dict(zip(_CONV_ARGS[func], args)), **kwargs}
     x, w, b = a['input'], a['weight'], a['bias']
     s, p, op = _square(a['stride']), _square(a['padding']), _square(a['output_padding'])
@@ -449,12 +384,11 @@ def conv(self:CPUKernelFixes, func, args, kwargs) -> Tensor|None:
     if torch.is_autocast_enabled('cpu'):
         dt = torch.get_autocast_dtype('cpu')
         x, w, b = x.to(dt), w.to(dt), (b.to(dt) if b is not None else None)
-    x, transposed = x.contiguous(memory_format=torch.channels_last), func is torch.conv_transpose2d
     with torch.autocast('cpu', enabled=False):
-        if not torch.is_grad_enabled(): return conv_forward(x, w, b, transposed, s, p, op, self.tuned_convs)
-        return ConvGemmWeightGrad.apply(x, w, b, transposed, s, p, op, self.tuned_convs)
+        return ConvGemmWeightGrad.apply(x.contiguous(memory_format=torch.channels_last), w, b, func is torch.conv_transpose2d, s, p, op,
+                                        self.im2col)
 
-# %% ../nbs/06a_kernels.ipynb #0148fd19
+# %% ../nbs/06a_kernels.ipynb #c1b4b250
 @patch
 def batch_norm(self:CPUKernelFixes, args, kwargs) -> Tensor|None:
     "Batch norm on the kernels (with the block's activation where it is one), few-channel batch norm in NCHW, or None."
@@ -471,7 +405,7 @@ def batch_norm(self:CPUKernelFixes, args, kwargs) -> Tensor|None:
     if self.small_bn and x.dim() == 4 and x.shape[1] < 8 and x.is_contiguous(memory_format=torch.channels_last):
         return F.batch_norm(x.contiguous(), *args[1:], **kwargs)
 
-# %% ../nbs/06a_kernels.ipynb #a594d331
+# %% ../nbs/06a_kernels.ipynb #84560966
 @contextmanager
 def step_context(device:torch.device, # where the step runs
                  dtype:torch.dtype|None, # autocast dtype from `pick_precision`; None for fp32
