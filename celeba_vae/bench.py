@@ -8,7 +8,7 @@ __all__ = ['KINDS', 'BEFORE', 'seed_step', 'images_per_s', 'BareSteps', 'peak_gf
            'step_bounds', 'profile_table', 'profile_study', 'scaling_point', 'random_images', 'scaling_study',
            'plot_scaling', 'celeba_vae_bench', 'read_run_record']
 
-# %% ../nbs/13_bench.ipynb #6eb8a4c0
+# %% ../nbs/13_bench.ipynb #bf95698e
 import csv, re, statistics, subprocess, sys, tempfile, time
 from itertools import islice
 from json import dumps as json_dumps, loads as json_loads
@@ -23,7 +23,7 @@ from torch.profiler import ProfilerActivity, profile, record_function
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.flop_counter import FlopCounterMode
 
-# %% ../nbs/13_bench.ipynb #0e9cedef
+# %% ../nbs/13_bench.ipynb #4e352661
 from .celeba import IMG_DIR, celeba_dir, read_partition
 from .core import cache_root, exit_on_error, peak_rss_mb
 from .hardware import cpu_flags, cpu_name, pick_device, pick_precision, synchronize, to_device
@@ -32,7 +32,7 @@ from .model import VAE
 from .synth import make_synthetic_celeba
 from .train import TrainConfig, train, train_step
 
-# %% ../nbs/13_bench.ipynb #4012b89c
+# %% ../nbs/13_bench.ipynb #3a4bbfe3
 def seed_step(device, channels_last:bool=True, dtype:torch.dtype|None=None, fixes:bool|dict=False, fused:bool=False):
     "The seed model, its Adam (`fused` or PyTorch's default), and a function doing one `train_step` on a batch."
     model = VAE().to(device)
@@ -51,7 +51,7 @@ def images_per_s(step, batches, warmup:int=2, device=torch.device('cpu')) -> flo
     synchronize(device)
     return n / (time.perf_counter() - t0)
 
-# %% ../nbs/13_bench.ipynb #d1ec4237
+# %% ../nbs/13_bench.ipynb #4ef09be1
 class BareSteps:
     "Bare-step variants on one random batch, timed in interleaved rounds; `medians()` gives each one's median images/s."
     def __init__(self, variants:dict, # name: (channels_last, autocast dtype or None, CPU kernel fixes and fused Adam)
@@ -76,7 +76,7 @@ class BareSteps:
 
     def medians(self) -> dict[str, float]: return {name: statistics.median(r) for name, r in self.rates.items()}
 
-# %% ../nbs/13_bench.ipynb #9a769f99
+# %% ../nbs/13_bench.ipynb #afddc3f4
 def _seconds_per_call(fn, device, min_s:float=0.2) -> float:
     "Seconds per call of `fn`, over as many calls as fill `min_s`, after one call not timed."
     fn(); synchronize(device)
@@ -99,6 +99,7 @@ def mem_gbs(device='cpu', mb:int=256, rounds:int=3) -> float:
 
 def step_flops(device='cpu', dtype:torch.dtype|None=None, bs:int=128, fixes:bool|dict=True) -> dict[str, int]:
     "FLOPs of one of ours' steps on a batch of `bs`, counted by `FlopCounterMode`, by operation."
+    if fixes is not False: fixes = (fixes if isinstance(fixes, dict) else {}) | dict(gemm_kernel=False) # the counter sees only PyTorch's ops
     step = seed_step(torch.device(device), True, dtype, fixes, fused=True)
     with FlopCounterMode(display=False) as counter: step(torch.rand(bs, 3, 64, 64, device=device).contiguous(memory_format=torch.channels_last))
     return {str(op).removeprefix('aten.'): n for op, n in counter.get_flop_counts()['Global'].items()}
@@ -107,7 +108,7 @@ def step_mflop_per_img(device='cpu', dtype:torch.dtype|None=None, bs:int=128) ->
     "The step's MFLOP an image."
     return sum(step_flops(device, dtype, bs).values()) / bs / 1e6
 
-# %% ../nbs/13_bench.ipynb #f21314c5
+# %% ../nbs/13_bench.ipynb #d6c1c37c
 class PILCelebA(Dataset):
     "The usual CelebA pipeline: PIL decode, CenterCrop(148), Resize(64), ToTensor per item."
     def __init__(self, root, split:str='train'):
@@ -126,7 +127,7 @@ def baseline(root, bs:int=128, steps:int=20, workers:int=2, device='cpu') -> flo
     try: return images_per_s(seed_step(device, channels_last=False), islice(batches, steps + 2), device=device) # fewer if the split is short
     finally: batches._shutdown_workers() # at once, so that they do not compete with what is timed next
 
-# %% ../nbs/13_bench.ipynb #17b28ef1
+# %% ../nbs/13_bench.ipynb #91cb67ba
 def ours(root, bs:int=128, epochs:int=3, device='cpu') -> tuple[float, float, float]:
     "`(images/s of train end to end, images/s of its epochs alone, cache building images/s)`, on a fresh cache."
     with tempfile.TemporaryDirectory() as tmp:
@@ -140,7 +141,7 @@ def ours(root, bs:int=128, epochs:int=3, device='cpu') -> tuple[float, float, fl
         rows = list(csv.DictReader(open(run/'metrics.csv')))
     return int(rows[-1]['step']) * bs / secs, statistics.mean(float(r['images_per_s']) for r in rows), build
 
-# %% ../nbs/13_bench.ipynb #854a74fe
+# %% ../nbs/13_bench.ipynb #3edf71e2
 def machine(device=torch.device('cpu')) -> str:
     "The name of `device`: the GPU's, else the CPU's model and cores."
     return torch.cuda.get_device_name(device) if device.type == 'cuda' else cpu_name()
@@ -168,7 +169,7 @@ def bench(data=None, n:int=6000, bs:int=128, steps:int=20, device='auto') -> dic
     r['peak_rss_mb'] = peak_rss_mb()
     return r
 
-# %% ../nbs/13_bench.ipynb #c01b708b
+# %% ../nbs/13_bench.ipynb #be2b8b16
 KINDS = {'forward': 'convolutions and linear layers, forward', 'input_grads': 'convolutions, input gradients',
          'weight_grads': 'convolution weight gradients (patches, GEMM), linear backward', 'bn_act': 'batch norm and activations',
          'optimizer': 'optimizer (fused Adam)', 'data': 'data (gather a uint8 batch, to float)',
@@ -185,7 +186,7 @@ def kind_of(event) -> str:
         event = event.cpu_parent
     return 'other'
 
-# %% ../nbs/13_bench.ipynb #ad9bbe4a
+# %% ../nbs/13_bench.ipynb #24b43454
 def profile_step(fixes:bool|dict=True, bs:int=128, steps:int=8, device='cpu') -> dict:
     "Milliseconds a step by kind of work (`KINDS`) over `steps` profiled steps of ours' step, and the step's wall time (`wall`)."
     device = torch.device(device)
@@ -203,7 +204,7 @@ def profile_step(fixes:bool|dict=True, bs:int=128, steps:int=8, device='cpu') ->
     for ev in prof.events(): ms[kind_of(ev)] += ev.self_cpu_time_total / 1e3 / steps
     return ms | {'between': wall - sum(ms.values()), 'wall': wall}
 
-# %% ../nbs/13_bench.ipynb #4a147a3d
+# %% ../nbs/13_bench.ipynb #1750cfa6
 def step_bounds(peak:float, # GFLOP/s
                 bandwidth:float, # GB/s
                 bs:int=128, device='cpu') -> dict:
@@ -219,7 +220,7 @@ def step_bounds(peak:float, # GFLOP/s
                 weight_grads=gflop(flops.get('mm', 0)), bn_act=gb(6 * size * sum(bn_values)),
                 optimizer=gb(7 * 4 * sum(p.numel() for p in model.parameters())), data=gb(bs * 3 * 64 * 64 * (1 + 4)), other=None, between=None)
 
-# %% ../nbs/13_bench.ipynb #ba2a1211
+# %% ../nbs/13_bench.ipynb #2515cd4f
 def profile_table(before:dict, after:dict, bounds:dict) -> str:
     "Before, after and bound, ms a step, by kind of work, as Markdown."
     ms = lambda v: '–' if v is None else f"{v:.1f}"
@@ -228,8 +229,8 @@ def profile_table(before:dict, after:dict, bounds:dict) -> str:
     return '\n'.join(['| kind of work | before, ms | after, ms | bound, ms |', '|---|---:|---:|---:|', *rows,
                       f"| **the step, wall clock** | **{before['wall']:.1f}** | **{after['wall']:.1f}** | **{total:.1f}** |"])
 
-# %% ../nbs/13_bench.ipynb #acf7720b
-BEFORE = dict(fused_bn_act=False, im2col=False, keep_freed_memory=False) # the step as the previous release ran it
+# %% ../nbs/13_bench.ipynb #2dcb105e
+BEFORE = dict(fused_bn_act=False, im2col=False, gemm_kernel=False, small_conv_transpose=False, tiny_conv_gemm=False, keep_freed_memory=False) # the step as the previous release ran it
 
 def _profile_in_new_process(fixes, bs:int, steps:int) -> dict:
     code = f"import json; from celeba_vae.bench import profile_step; print(json.dumps(profile_step({fixes!r}, {bs}, {steps})))"
@@ -242,7 +243,7 @@ def profile_study(bs:int=128, steps:int=8) -> dict:
     return dict(date=str(date.today()), machine=machine(), torch=torch.__version__, peak_gflops=peak, mem_gbs=bandwidth,
                 before=before, after=after, bounds=step_bounds(peak, bandwidth, bs))
 
-# %% ../nbs/13_bench.ipynb #07bcdc75
+# %% ../nbs/13_bench.ipynb #75201c96
 def scaling_point(array_path, n:int, bs:int, steps:int, device='auto') -> dict:
     "Images/s of ours' step fed in random batches from the first `n` images of a uint8 array, and this process's peak RSS."
     device = pick_device(device)
@@ -274,7 +275,7 @@ def scaling_study(sizes=(3_000, 20_000, 100_000, 202_599), batch_sizes=(32, 64, 
         reads = [dict(zip(['n', 'rss_before_mb', 'peak_rss_mb', 'read_mb'], (n, *peak_rss_reading(path, 128, n)))) for n in sizes]
     return dict(date=str(date.today()), machine=machine(pick_device(device)), torch=torch.__version__, by_size=by_size, by_bs=by_bs, reads=reads)
 
-# %% ../nbs/13_bench.ipynb #d91ff63b
+# %% ../nbs/13_bench.ipynb #e43b780f
 def plot_scaling(s:dict):
     "Three panels: images/s against dataset size, memory against dataset size, images/s and memory against batch size."
     import matplotlib.pyplot as plt
@@ -295,7 +296,7 @@ def plot_scaling(s:dict):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/13_bench.ipynb #e86dc909
+# %% ../nbs/13_bench.ipynb #06d04bb7
 @call_parse
 @exit_on_error
 def celeba_vae_bench(data:str=None, # CelebA folder; default: a synthetic set drawn once
@@ -330,7 +331,7 @@ def celeba_vae_bench(data:str=None, # CelebA folder; default: a synthetic set dr
     print(f"ours / peak = {r['ours_frac_of_peak']:.2f}   ceiling / peak = {r['ceiling_frac_of_peak']:.2f}   ours / ceiling = {r['ours_vs_ceiling']:.2f}"
           f"   ours / baseline = {r['ours_vs_baseline']:.2f}   peak RSS {r['peak_rss_mb']:,.0f} MB")
 
-# %% ../nbs/13_bench.ipynb #2dfb9f03
+# %% ../nbs/13_bench.ipynb #8cf28f54
 def read_run_record(folder) -> dict:
     "The record of a timed run kept in `folder`: its metrics.csv rows, GNU time's figures and the notes beside them."
     folder = Path(folder)
