@@ -8,7 +8,7 @@ __all__ = ['KINDS', 'BEFORE', 'seed_step', 'images_per_s', 'BareSteps', 'peak_gf
            'step_bounds', 'profile_table', 'profile_study', 'scaling_point', 'random_images', 'scaling_study',
            'plot_scaling', 'celeba_vae_bench', 'read_run_record']
 
-# %% ../nbs/13_bench.ipynb #bf95698e
+# %% ../nbs/13_bench.ipynb #2fc465e9
 import csv, re, statistics, subprocess, sys, tempfile, time
 from itertools import islice
 from json import dumps as json_dumps, loads as json_loads
@@ -23,7 +23,7 @@ from torch.profiler import ProfilerActivity, profile, record_function
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.flop_counter import FlopCounterMode
 
-# %% ../nbs/13_bench.ipynb #4e352661
+# %% ../nbs/13_bench.ipynb #0713ca8e
 from .celeba import IMG_DIR, celeba_dir, read_partition
 from .core import cache_root, exit_on_error, peak_rss_mb
 from .hardware import cpu_flags, cpu_name, pick_device, pick_precision, synchronize, to_device
@@ -32,7 +32,7 @@ from .model import VAE
 from .synth import make_synthetic_celeba
 from .train import TrainConfig, train, train_step
 
-# %% ../nbs/13_bench.ipynb #3a4bbfe3
+# %% ../nbs/13_bench.ipynb #a07eb3a2
 def seed_step(device, channels_last:bool=True, dtype:torch.dtype|None=None, fixes:bool|dict=False, fused:bool=False):
     "The seed model, its Adam (`fused` or PyTorch's default), and a function doing one `train_step` on a batch."
     model = VAE().to(device)
@@ -51,7 +51,7 @@ def images_per_s(step, batches, warmup:int=2, device=torch.device('cpu')) -> flo
     synchronize(device)
     return n / (time.perf_counter() - t0)
 
-# %% ../nbs/13_bench.ipynb #4ef09be1
+# %% ../nbs/13_bench.ipynb #e048fdba
 class BareSteps:
     "Bare-step variants on one random batch, timed in interleaved rounds; `medians()` gives each one's median images/s."
     def __init__(self, variants:dict, # name: (channels_last, autocast dtype or None, CPU kernel fixes and fused Adam)
@@ -76,7 +76,7 @@ class BareSteps:
 
     def medians(self) -> dict[str, float]: return {name: statistics.median(r) for name, r in self.rates.items()}
 
-# %% ../nbs/13_bench.ipynb #afddc3f4
+# %% ../nbs/13_bench.ipynb #b8c615ea
 def _seconds_per_call(fn, device, min_s:float=0.2) -> float:
     "Seconds per call of `fn`, over as many calls as fill `min_s`, after one call not timed."
     fn(); synchronize(device)
@@ -108,7 +108,7 @@ def step_mflop_per_img(device='cpu', dtype:torch.dtype|None=None, bs:int=128) ->
     "The step's MFLOP an image."
     return sum(step_flops(device, dtype, bs).values()) / bs / 1e6
 
-# %% ../nbs/13_bench.ipynb #d6c1c37c
+# %% ../nbs/13_bench.ipynb #100b6905
 class PILCelebA(Dataset):
     "The usual CelebA pipeline: PIL decode, CenterCrop(148), Resize(64), ToTensor per item."
     def __init__(self, root, split:str='train'):
@@ -127,7 +127,7 @@ def baseline(root, bs:int=128, steps:int=20, workers:int=2, device='cpu') -> flo
     try: return images_per_s(seed_step(device, channels_last=False), islice(batches, steps + 2), device=device) # fewer if the split is short
     finally: batches._shutdown_workers() # at once, so that they do not compete with what is timed next
 
-# %% ../nbs/13_bench.ipynb #91cb67ba
+# %% ../nbs/13_bench.ipynb #673812ba
 def ours(root, bs:int=128, epochs:int=3, device='cpu') -> tuple[float, float, float]:
     "`(images/s of train end to end, images/s of its epochs alone, cache building images/s)`, on a fresh cache."
     with tempfile.TemporaryDirectory() as tmp:
@@ -141,7 +141,7 @@ def ours(root, bs:int=128, epochs:int=3, device='cpu') -> tuple[float, float, fl
         rows = list(csv.DictReader(open(run/'metrics.csv')))
     return int(rows[-1]['step']) * bs / secs, statistics.mean(float(r['images_per_s']) for r in rows), build
 
-# %% ../nbs/13_bench.ipynb #3edf71e2
+# %% ../nbs/13_bench.ipynb #bcec628c
 def machine(device=torch.device('cpu')) -> str:
     "The name of `device`: the GPU's, else the CPU's model and cores."
     return torch.cuda.get_device_name(device) if device.type == 'cuda' else cpu_name()
@@ -169,7 +169,7 @@ def bench(data=None, n:int=6000, bs:int=128, steps:int=20, device='auto') -> dic
     r['peak_rss_mb'] = peak_rss_mb()
     return r
 
-# %% ../nbs/13_bench.ipynb #be2b8b16
+# %% ../nbs/13_bench.ipynb #60227487
 KINDS = {'forward': 'convolutions and linear layers, forward', 'input_grads': 'convolutions, input gradients',
          'weight_grads': 'convolution weight gradients (patches, GEMM), linear backward', 'bn_act': 'batch norm and activations',
          'optimizer': 'optimizer (fused Adam)', 'data': 'data (gather a uint8 batch, to float)',
@@ -186,7 +186,7 @@ def kind_of(event) -> str:
         event = event.cpu_parent
     return 'other'
 
-# %% ../nbs/13_bench.ipynb #24b43454
+# %% ../nbs/13_bench.ipynb #e529ffbb
 def profile_step(fixes:bool|dict=True, bs:int=128, steps:int=8, device='cpu') -> dict:
     "Milliseconds a step by kind of work (`KINDS`) over `steps` profiled steps of ours' step, and the step's wall time (`wall`)."
     device = torch.device(device)
@@ -204,7 +204,7 @@ def profile_step(fixes:bool|dict=True, bs:int=128, steps:int=8, device='cpu') ->
     for ev in prof.events(): ms[kind_of(ev)] += ev.self_cpu_time_total / 1e3 / steps
     return ms | {'between': wall - sum(ms.values()), 'wall': wall}
 
-# %% ../nbs/13_bench.ipynb #1750cfa6
+# %% ../nbs/13_bench.ipynb #1a0a98ad
 def step_bounds(peak:float, # GFLOP/s
                 bandwidth:float, # GB/s
                 bs:int=128, device='cpu') -> dict:
@@ -220,7 +220,7 @@ def step_bounds(peak:float, # GFLOP/s
                 weight_grads=gflop(flops.get('mm', 0)), bn_act=gb(6 * size * sum(bn_values)),
                 optimizer=gb(7 * 4 * sum(p.numel() for p in model.parameters())), data=gb(bs * 3 * 64 * 64 * (1 + 4)), other=None, between=None)
 
-# %% ../nbs/13_bench.ipynb #2515cd4f
+# %% ../nbs/13_bench.ipynb #e191de1d
 def profile_table(before:dict, after:dict, bounds:dict) -> str:
     "Before, after and bound, ms a step, by kind of work, as Markdown."
     ms = lambda v: '–' if v is None else f"{v:.1f}"
@@ -229,7 +229,7 @@ def profile_table(before:dict, after:dict, bounds:dict) -> str:
     return '\n'.join(['| kind of work | before, ms | after, ms | bound, ms |', '|---|---:|---:|---:|', *rows,
                       f"| **the step, wall clock** | **{before['wall']:.1f}** | **{after['wall']:.1f}** | **{total:.1f}** |"])
 
-# %% ../nbs/13_bench.ipynb #2dcb105e
+# %% ../nbs/13_bench.ipynb #19b148a5
 BEFORE = dict(fused_bn_act=False, im2col=False, gemm_kernel=False, small_conv_transpose=False, tiny_conv_gemm=False, keep_freed_memory=False) # the step as the previous release ran it
 
 def _profile_in_new_process(fixes, bs:int, steps:int) -> dict:
@@ -243,7 +243,7 @@ def profile_study(bs:int=128, steps:int=8) -> dict:
     return dict(date=str(date.today()), machine=machine(), torch=torch.__version__, peak_gflops=peak, mem_gbs=bandwidth,
                 before=before, after=after, bounds=step_bounds(peak, bandwidth, bs))
 
-# %% ../nbs/13_bench.ipynb #75201c96
+# %% ../nbs/13_bench.ipynb #549abf12
 def scaling_point(array_path, n:int, bs:int, steps:int, device='auto') -> dict:
     "Images/s of ours' step fed in random batches from the first `n` images of a uint8 array, and this process's peak RSS."
     device = pick_device(device)
@@ -275,7 +275,7 @@ def scaling_study(sizes=(3_000, 20_000, 100_000, 202_599), batch_sizes=(32, 64, 
         reads = [dict(zip(['n', 'rss_before_mb', 'peak_rss_mb', 'read_mb'], (n, *peak_rss_reading(path, 128, n)))) for n in sizes]
     return dict(date=str(date.today()), machine=machine(pick_device(device)), torch=torch.__version__, by_size=by_size, by_bs=by_bs, reads=reads)
 
-# %% ../nbs/13_bench.ipynb #e43b780f
+# %% ../nbs/13_bench.ipynb #fcdbca3c
 def plot_scaling(s:dict):
     "Three panels: images/s against dataset size, memory against dataset size, images/s and memory against batch size."
     import matplotlib.pyplot as plt
@@ -296,7 +296,7 @@ def plot_scaling(s:dict):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/13_bench.ipynb #06d04bb7
+# %% ../nbs/13_bench.ipynb #15e896a5
 @call_parse
 @exit_on_error
 def celeba_vae_bench(data:str=None, # CelebA folder; default: a synthetic set drawn once
@@ -331,7 +331,7 @@ def celeba_vae_bench(data:str=None, # CelebA folder; default: a synthetic set dr
     print(f"ours / peak = {r['ours_frac_of_peak']:.2f}   ceiling / peak = {r['ceiling_frac_of_peak']:.2f}   ours / ceiling = {r['ours_vs_ceiling']:.2f}"
           f"   ours / baseline = {r['ours_vs_baseline']:.2f}   peak RSS {r['peak_rss_mb']:,.0f} MB")
 
-# %% ../nbs/13_bench.ipynb #8cf28f54
+# %% ../nbs/13_bench.ipynb #614010e2
 def read_run_record(folder) -> dict:
     "The record of a timed run kept in `folder`: its metrics.csv rows, GNU time's figures and the notes beside them."
     folder = Path(folder)
