@@ -7,7 +7,7 @@ __all__ = ['KERNEL_SOURCE', 'CFLAGS', 'ACTIVATIONS', 'build_kernels', 'kernels',
            'conv_transpose', 'conv2d_gemm', 'tiny_output', 'ConvGemmWeightGrad', 'fusable', 'batch_norm_stats',
            'BatchNormAct', 'batch_norm_update', 'fused_batch_norm', 'CPUKernelFixes', 'step_context']
 
-# %% ../nbs/06a_kernels.ipynb #4aab00a8
+# %% ../nbs/06a_kernels.ipynb #78dc7adb
 import ctypes, hashlib, math, os, subprocess, tempfile
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
@@ -19,11 +19,11 @@ from fastcore.basics import patch, store_attr
 from torch import Tensor
 from torch.overrides import TorchFunctionMode
 
-# %% ../nbs/06a_kernels.ipynb #a9051bfd
+# %% ../nbs/06a_kernels.ipynb #0d80a3c2
 from .core import cache_root
 from .hardware import cpu_flags, keep_freed_memory
 
-# %% ../nbs/06a_kernels.ipynb #772487fc
+# %% ../nbs/06a_kernels.ipynb #2174ba56
 _C_BF16 = r'''#include <stdint.h>
 #include <string.h>
 #include <math.h>
@@ -38,7 +38,7 @@ static inline uint16_t f2bf(float f) {
 }
 '''
 
-# %% ../nbs/06a_kernels.ipynb #5627c017
+# %% ../nbs/06a_kernels.ipynb #e072d454
 _C_IM2COL = r'''/* The k×k patches of a channels-last batch x (B, H, W, C values of `size` bytes) at stride s and padding p, as
    B·ho·wo rows of k·k·C values in (row, column, channel) order, zeros where a tap falls outside the image:
    one copy of k·C contiguous values per tap row, except at the left and right edges. */
@@ -64,7 +64,7 @@ void im2col(const char* x, char* out, int64_t B, int64_t H, int64_t W, int64_t C
 }
 '''
 
-# %% ../nbs/06a_kernels.ipynb #a21362b7
+# %% ../nbs/06a_kernels.ipynb #1f330a24
 _C_GEMM_TILE = r'''#ifdef __AVX512BF16__
 #include <immintrin.h>
 #include <stdlib.h>
@@ -100,8 +100,8 @@ static inline __attribute__((always_inline)) void tile(int mr, const uint32_t* g
 #endif
 '''
 
-# %% ../nbs/06a_kernels.ipynb #af42153f
-_C_GEMM = r'''#ifdef __AVX512BF16__
+# %% ../nbs/06a_kernels.ipynb #3b3d5e7a
+_C_GEMM_BLOCKS = r'''#ifdef __AVX512BF16__
 static void blocks(const uint32_t* gp, int64_t M, const uint16_t* p, int64_t N, int64_t k0, int64_t k1, float* c, int64_t n0, int64_t n1) {
     if (k0 >= k1) { for (int64_t m = 0; m < M; m++) memset(c + m * N + n0, 0, (n1 - n0) * 4); return; }
     int64_t kb = k1 - k0 < 1024 ? k1 - k0 : 1024, nb = 128 * 1024 / kb / NR * NR, mt = (M + MR - 1) / MR;
@@ -122,7 +122,11 @@ static void blocks(const uint32_t* gp, int64_t M, const uint16_t* p, int64_t N, 
             }
         }
 }
+#endif
+'''
 
+# %% ../nbs/06a_kernels.ipynb #7bebad68
+_C_GEMM = r'''#ifdef __AVX512BF16__
 int gemm_bf16_supported(void) { return 1; }
 
 /* c (M×N floats) = gᵀ·p for bf16 g (K×M) and p (K×N), both row-major, and g's column sums into gsums (M floats) unless NULL;
@@ -162,7 +166,7 @@ int gemm_tn_bf16(const void* g, const void* p, float* c, float* gsums, int64_t K
 #endif
 '''
 
-# %% ../nbs/06a_kernels.ipynb #1a7f58f0
+# %% ../nbs/06a_kernels.ipynb #9daa6327
 _C_TILE_NN = r'''#ifdef __AVX512BF16__
 /* z[0:mr, 0:32] = a[0:mr, 0:R]·b: bf16 rows of a (lda apart) read as pairs along the sum, b packed in pairs (bp[r/2·N + n]), float z (ldz apart) */
 static inline __attribute__((always_inline)) void tile_nn(int mr, const uint16_t* a, int64_t lda, int64_t R, const uint32_t* bp, int64_t N,
@@ -184,7 +188,29 @@ static inline __attribute__((always_inline)) void tile_nn(int mr, const uint16_t
 #endif
 '''
 
-# %% ../nbs/06a_kernels.ipynb #d018c799
+# %% ../nbs/06a_kernels.ipynb #efe2183f
+_C_COL2IM = r'''#ifdef __AVX512BF16__
+/* One image's output y (ho, wo, O) from z (H·W pixels × k·k·O taps, float): every tap adds to the pixel it lands on, in float, then
+   the bias, and one rounding to bf16. */
+static void col2im_bf16(const float* z, const float* bias, float* sums, uint16_t* y, int64_t H, int64_t W, int64_t O, int k, int s, int p,
+                        int64_t ho, int64_t wo) {
+    int64_t N = k * k * O, i = 0;
+    for (int64_t j = 0; j < ho * wo * O; j++) sums[j] = bias ? bias[j % O] : 0.f;
+    for (int ky = 0; ky < k; ky++) for (int kx = 0; kx < k; kx++) for (int64_t iy = 0; iy < H; iy++) {
+        int64_t oy = iy * s - p + ky, ix0 = 0, ix1 = W; /* input pixel (iy, ix)'s tap (ky, kx) lands on (oy, ix·s − p + kx) */
+        if (oy < 0 || oy >= ho) continue;
+        while (ix0 < W && ix0 * s - p + kx < 0) ix0++;
+        while (ix1 > ix0 && (ix1 - 1) * s - p + kx >= wo) ix1--;
+        const float* zi = z + (iy * W + ix0) * N + (ky * k + kx) * O; float* si = sums + (oy * wo + ix0 * s - p + kx) * O;
+        for (int64_t ix = ix0; ix < ix1; ix++, zi += N, si += s * O) for (int64_t o = 0; o < O; o++) si[o] += zi[o];
+    }
+    for (; i + 16 <= ho * wo * O; i += 16) _mm256_storeu_si256((__m256i*)(y + i), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(sums + i)));
+    for (; i < ho * wo * O; i++) y[i] = f2bf(sums[i]);
+}
+#endif
+'''
+
+# %% ../nbs/06a_kernels.ipynb #93c44f81
 _C_CONV_TRANSPOSE = r'''#ifdef __AVX512BF16__
 /* y = conv_transpose2d(x, w, bias) for channels-last bf16 x (B, H, W, C), w (C, O, k, k), y (B, ho, wo, O); float bias or NULL */
 int conv_transpose_bf16(const uint16_t* x, const uint16_t* w, const float* bias, uint16_t* y, int64_t B, int64_t H, int64_t W, int64_t C,
@@ -205,18 +231,7 @@ int conv_transpose_bf16(const uint16_t* x, const uint16_t* w, const float* bias,
                 TILE_NN(1) TILE_NN(2) TILE_NN(3) TILE_NN(4) TILE_NN(5) TILE_NN(6) TILE_NN(7) TILE_NN(8) TILE_NN(9) TILE_NN(10) TILE_NN(11) TILE_NN(12)
             }
         }
-        for (int64_t i = 0; i < ho * wo * O; i++) sums[i] = bias ? bias[i % O] : 0.f;
-        for (int ky = 0; ky < k; ky++) for (int kx = 0; kx < k; kx++) for (int64_t iy = 0; iy < H; iy++) {
-            int64_t oy = iy * s - p + ky, ix0 = 0, ix1 = W; /* input pixel (iy, ix)'s tap (ky, kx) lands on (oy, ix·s − p + kx) */
-            if (oy < 0 || oy >= ho) continue;
-            while (ix0 < W && ix0 * s - p + kx < 0) ix0++;
-            while (ix1 > ix0 && (ix1 - 1) * s - p + kx >= wo) ix1--;
-            const float* zi = z + (iy * W + ix0) * N + (ky * k + kx) * O; float* si = sums + (oy * wo + ix0 * s - p + kx) * O;
-            for (int64_t ix = ix0; ix < ix1; ix++, zi += N, si += s * O) for (int64_t o = 0; o < O; o++) si[o] += zi[o];
-        }
-        uint16_t* yb = y + b * ho * wo * O; int64_t i = 0;
-        for (; i + 16 <= ho * wo * O; i += 16) _mm256_storeu_si256((__m256i*)(yb + i), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(sums + i)));
-        for (; i < ho * wo * O; i++) yb[i] = f2bf(sums[i]);
+        col2im_bf16(z, bias, sums, y + b * ho * wo * O, H, W, O, k, s, p, ho, wo);
     }
     free(bp); free(bufs);
     return 0;
@@ -227,7 +242,7 @@ int conv_transpose_bf16(const void* x, const void* w, const float* bias, void* y
 #endif
 '''
 
-# %% ../nbs/06a_kernels.ipynb #b2004827
+# %% ../nbs/06a_kernels.ipynb #5b1301ff
 _C_ACTIVATIONS = r'''static inline float tanh_rational(float u) {
     float x = u > 7.90531110763549805f ? 7.90531110763549805f : u < -7.90531110763549805f ? -7.90531110763549805f : u;
     float x2 = x * x, p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f, q;
@@ -245,7 +260,7 @@ static inline float act_grad(float g, float y, int act, float slope) { return ac
                       else if (act == TANH) { const int act = TANH; (void)act; call; } else { const int act = NONE; (void)act; call; }
 '''
 
-# %% ../nbs/06a_kernels.ipynb #098bbdb5
+# %% ../nbs/06a_kernels.ipynb #8cbe3f7d
 _C_SUMS = r'''/* Two per-channel sums over rows of C channels, of v and of v*w, with v and w given as expressions of the value's
    index i and its place j in a block; `center` (one value a channel) is subtracted from x first, against cancellation. */
 #define CHANNEL_SUMS(V, W)                                                                                           \
@@ -284,7 +299,7 @@ static void sums_grad(const uint16_t* g, const uint16_t* x, const uint16_t* y, i
 }
 '''
 
-# %% ../nbs/06a_kernels.ipynb #9a5de15c
+# %% ../nbs/06a_kernels.ipynb #6f6012e5
 _C_ELEMENTWISE = r'''/* out = act(x*k1 + k2) forward, or k1*gz + k2*x + k3 backward: one pass, per-channel coefficients. */
 #define ELEMENTWISE(EXPR)                                                                                            \
     int P = R * C; int64_t blocks = rows / R; float a[MAXP], b[MAXP], c[MAXP];                                       \
@@ -307,7 +322,7 @@ static void write_backward(const uint16_t* g, const uint16_t* x, const uint16_t*
 }
 '''
 
-# %% ../nbs/06a_kernels.ipynb #1f8df689
+# %% ../nbs/06a_kernels.ipynb #82cb0e1e
 _C_BATCH_NORM = r'''/* Per channel: mean, 1/sqrt(biased variance + eps), and the unbiased variance, around the first row's values. */
 void bn_stats(const uint16_t* x, int64_t rows, int C, int R, double eps, double* mean, double* invstd, double* var_unbiased, int threads) {
     float center[MAXP]; double s1[MAXP], s2[MAXP];
@@ -344,9 +359,9 @@ void bn_act_backward(const uint16_t* g, const uint16_t* x, const uint16_t* y, ui
     write_backward(g, x, y, dx, rows, C, R, act, slope, k1, k2, k3, threads);
 }
 '''
-KERNEL_SOURCE = '\n'.join([_C_BF16, _C_IM2COL, _C_GEMM_TILE, _C_GEMM, _C_TILE_NN, _C_CONV_TRANSPOSE, _C_ACTIVATIONS, _C_SUMS, _C_ELEMENTWISE, _C_BATCH_NORM])
+KERNEL_SOURCE = '\n'.join([_C_BF16, _C_IM2COL, _C_GEMM_TILE, _C_GEMM_BLOCKS, _C_GEMM, _C_TILE_NN, _C_COL2IM, _C_CONV_TRANSPOSE, _C_ACTIVATIONS, _C_SUMS, _C_ELEMENTWISE, _C_BATCH_NORM])
 
-# %% ../nbs/06a_kernels.ipynb #b584f438
+# %% ../nbs/06a_kernels.ipynb #4b23d768
 CFLAGS = ('-O3', '-march=native', '-fopenmp', '-shared', '-fPIC')
 
 def _compiler() -> str|None:
@@ -370,7 +385,7 @@ def build_kernels(folder:Path) -> Path|None:
         os.replace(Path(tmp)/'k.so', lib) # atomic: processes building at once each rename a whole library
     return lib
 
-# %% ../nbs/06a_kernels.ipynb #1539bdc9
+# %% ../nbs/06a_kernels.ipynb #df6dfc08
 _P, _I64, _I, _F = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int, ctypes.c_float
 _D = ctypes.c_double
 _SIGNATURES = {'im2col': [_P, _P, _I64, _I64, _I64, _I64, _I, _I, _I, _I64, _I64, _I, _I],
@@ -392,7 +407,7 @@ def kernels() -> ctypes.CDLL|None:
 
 def _ptr(t:Tensor|None): return None if t is None else ctypes.c_void_p(t.data_ptr())
 
-# %% ../nbs/06a_kernels.ipynb #a0f67bb0
+# %% ../nbs/06a_kernels.ipynb #d65fc730
 def patches(x:Tensor, k:int, s:int, p:int, ho:int, wo:int, kernel:bool=True) -> Tensor:
     "The k×k patches of `x` (B, C, H, W) at stride `s` and padding `p` as a (B·ho·wo, k·k·C) matrix, taps in (row, column, channel) order."
     b, c, h, w = x.shape
@@ -405,7 +420,7 @@ def patches(x:Tensor, k:int, s:int, p:int, ho:int, wo:int, kernel:bool=True) -> 
     taps = xp.unfold(1, k, s).unfold(2, k, s)[:, :ho, :wo] # B, ho, wo, C, k, k: a view
     return taps.permute(0, 1, 2, 4, 5, 3).reshape(-1, k * k * c)
 
-# %% ../nbs/06a_kernels.ipynb #01d3c24e
+# %% ../nbs/06a_kernels.ipynb #e55e6918
 def _gemm_kernel_takes(g:Tensor, p:Tensor) -> bool:
     return (g.dtype == p.dtype == torch.bfloat16 and g.device.type == p.device.type == 'cpu' and g.is_contiguous() and p.is_contiguous()
             and g.numel() > 0 and p.numel() > 0 and kernels() is not None and kernels().gemm_bf16_supported() == 1)
@@ -418,7 +433,7 @@ def gemm_tn(g:Tensor, p:Tensor, kernel:bool=True, sums:bool=False) -> Tensor|tup
         raise MemoryError("gemm_tn_bf16: out of memory")
     return (out, g_sums) if sums else out
 
-# %% ../nbs/06a_kernels.ipynb #9c1fa545
+# %% ../nbs/06a_kernels.ipynb #a9977f65
 def conv_weight_grad(x:Tensor, # the convolution's input (B, C, H, W)
                      grad_out:Tensor, # the gradient of its output (B, O, ho, wo)
                      k:int, s:int, p:int, # kernel size, stride and padding
@@ -429,11 +444,12 @@ def conv_weight_grad(x:Tensor, # the convolution's input (B, C, H, W)
     "The gradient of the (O, C, k, k) weight of `conv2d(x, W, stride=s, padding=p)` (and of its bias, if `bias`)."
     o, ho, wo = grad_out.shape[1:]
     g = grad_out.permute(0, 2, 3, 1).reshape(-1, o)
-    gw, gb = gemm_tn(g, patches(x, k, s, p, ho, wo, im2col), gemm, sums=True) if bias else (gemm_tn(g, patches(x, k, s, p, ho, wo, im2col), gemm), None)
+    product = gemm_tn(g, patches(x, k, s, p, ho, wo, im2col), gemm, sums=bias)
+    gw, gb = product if bias else (product, None)
     gw = gw.view(o, k, k, -1).permute(0, 3, 1, 2)
     return (gw, gb) if bias else gw
 
-# %% ../nbs/06a_kernels.ipynb #2d874573
+# %% ../nbs/06a_kernels.ipynb #e2a33da1
 def _conv_transpose_kernel_takes(x:Tensor, w:Tensor) -> bool:
     return (x.dtype == torch.bfloat16 and x.device.type == 'cpu' and x.dim() == 4 and x.numel() > 0 and x.is_contiguous(memory_format=torch.channels_last)
             and w.shape[0] == x.shape[1] and w.shape[1] < 8 and w.shape[2] == w.shape[3] and kernels() is not None and kernels().gemm_bf16_supported() == 1)
@@ -448,7 +464,7 @@ def conv_transpose(x:Tensor, w:Tensor, b:Tensor|None, s:int, p:int, op:int, kern
         raise MemoryError("conv_transpose_bf16: out of memory")
     return y
 
-# %% ../nbs/06a_kernels.ipynb #3cf7be0e
+# %% ../nbs/06a_kernels.ipynb #c1d6279d
 def conv2d_gemm(x:Tensor, w:Tensor, b:Tensor|None, s:int, p:int, im2col:bool=True) -> Tensor:
     "`F.conv2d(x, w, b, s, p)` with `w` and `b` cast to x's dtype, as one matrix product of x's patches by the weight; channels_last."
     (n, _, h, wd), o, k = x.shape, w.shape[0], w.shape[-1]
@@ -461,7 +477,7 @@ def tiny_output(x:Tensor, w:Tensor, s:int, p:int) -> bool:
     "Whether `conv2d(x, w, stride=s, padding=p)` has an output map of at most 4 pixels."
     return ((x.shape[2] + 2 * p - w.shape[2]) // s + 1) * ((x.shape[3] + 2 * p - w.shape[3]) // s + 1) <= 4
 
-# %% ../nbs/06a_kernels.ipynb #ba287eaa
+# %% ../nbs/06a_kernels.ipynb #e7cfdd7f
 class ConvGemmWeightGrad(torch.autograd.Function):
     "conv2d / conv_transpose2d of `x` with `w` and `b` cast to x's dtype; the weight gradient is one GEMM (`conv_weight_grad`)."
     @staticmethod
@@ -490,7 +506,7 @@ class ConvGemmWeightGrad(torch.autograd.Function):
         gw, gb = gw.to(w_dtype), (None if gb is None else gb.to(w_dtype))
         return gx, gw, gb, *[None] * 8
 
-# %% ../nbs/06a_kernels.ipynb #e5c2295b
+# %% ../nbs/06a_kernels.ipynb #9ac4f127
 ACTIVATIONS = {'none': 0, 'leaky_relu': 1, 'tanh': 2} # the kernel's codes
 
 def fusable(x:Tensor) -> bool:
@@ -503,7 +519,7 @@ def _layout(x:Tensor) -> tuple[int, int, int]:
     c = x.shape[1]
     return x.numel() // c, c, 16 // math.gcd(c, 16)
 
-# %% ../nbs/06a_kernels.ipynb #b68c8dc6
+# %% ../nbs/06a_kernels.ipynb #721ddc93
 def batch_norm_stats(x:Tensor, eps:float) -> tuple[Tensor, Tensor, Tensor]:
     "`(mean, invstd, unbiased var)` per channel of `x`, in float64."
     rows, c, r = _layout(x)
@@ -511,7 +527,7 @@ def batch_norm_stats(x:Tensor, eps:float) -> tuple[Tensor, Tensor, Tensor]:
     kernels().bn_stats(_ptr(x), rows, c, r, eps, _ptr(mean), _ptr(invstd), _ptr(var), torch.get_num_threads())
     return mean, invstd, var
 
-# %% ../nbs/06a_kernels.ipynb #f20ed948
+# %% ../nbs/06a_kernels.ipynb #ba29559e
 class BatchNormAct(torch.autograd.Function):
     "`act(batch_norm(x))` (act: none, leaky_relu or tanh) with the batch's `mean` and `invstd`, by the fused kernels."
     @staticmethod
@@ -532,7 +548,7 @@ class BatchNormAct(torch.autograd.Function):
                                   ACTIVATIONS[act], slope, _ptr(dw), _ptr(db), torch.get_num_threads())
         return dx, dw, db, None, None, None, None
 
-# %% ../nbs/06a_kernels.ipynb #2de5d822
+# %% ../nbs/06a_kernels.ipynb #c8b7c052
 def batch_norm_update(x:Tensor, running_mean:Tensor|None, running_var:Tensor|None, momentum:float=0.1, eps:float=1e-5):
     "The batch's `(mean, invstd)` of a `fusable` x, with the running averages moved towards them as `F.batch_norm` moves them."
     mean, invstd, var = batch_norm_stats(x, eps)
@@ -547,7 +563,7 @@ def fused_batch_norm(x:Tensor, running_mean:Tensor|None, running_var:Tensor|None
     "`act(F.batch_norm(x, running_mean, running_var, weight, bias, training=True, momentum, eps))` for a `fusable` x."
     return BatchNormAct.apply(x, weight, bias, *batch_norm_update(x, running_mean, running_var, momentum, eps), act, slope)
 
-# %% ../nbs/06a_kernels.ipynb #ca1e1e57
+# %% ../nbs/06a_kernels.ipynb #4f384bd7
 def _square(v):
     "An int for an int or a tuple of equal ints; None for anything else (a 'same' padding, unequal sides)."
     if isinstance(v, int): return v
@@ -585,7 +601,7 @@ class CPUKernelFixes(TorchFunctionMode):
             out, self.fused = self.fused, None
         return func(*args, **kwargs) if out is None else out
 
-# %% ../nbs/06a_kernels.ipynb #8134dc4a
+# %% ../nbs/06a_kernels.ipynb #cb7d9ef8
 @patch
 def see_block(self:CPUKernelFixes, module, args):
     "Forward pre-hook on every module: remember a block `Sequential(conv, BatchNorm2d, LeakyReLU or Tanh)` as it is entered."
@@ -595,10 +611,10 @@ def see_block(self:CPUKernelFixes, module, args):
     if type(bn) is torch.nn.BatchNorm2d and type(act) in (torch.nn.LeakyReLU, torch.nn.Tanh) and not hooked:
         self.block = (bn, 'tanh', 0.0) if type(act) is torch.nn.Tanh else (bn, 'leaky_relu', act.negative_slope)
 
-# %% ../nbs/06a_kernels.ipynb #7d5632d4
+# %% ../nbs/06a_kernels.ipynb #1dd83d99
 @patch
 def conv(self:CPUKernelFixes, func, args, kwargs) -> Tensor|None:
-    "A convolution through `ConvGemmWeightGrad` (recording gradients) or `conv_transpose`'s kernel (not), or None where neither fits."
+    "A convolution through `ConvGemmWeightGrad` (recording gradients), or in evaluation `conv_transpose`'s kernel or `conv2d_gemm`; None where none fits."
     a = {'stride': 1, 'padding': 0, 'output_padding': 0, 'dilation': 1, 'groups': 1, 'bias': None, **dict(zip(_CONV_ARGS[func], args)), **kwargs}
     x, w, b = a['input'], a['weight'], a['bias']
     s, p, op = _square(a['stride']), _square(a['padding']), _square(a['output_padding'])
@@ -611,7 +627,7 @@ def conv(self:CPUKernelFixes, func, args, kwargs) -> Tensor|None:
         if transposed and self.small_conv_transpose and _conv_transpose_kernel_takes(x, w): return conv_transpose(x, w, b, s, p, op)
         if not transposed and self.tiny_conv_gemm and tiny_output(x, w, s, p): return conv2d_gemm(x, w, b, s, p, self.im2col)
 
-# %% ../nbs/06a_kernels.ipynb #a8cb968f
+# %% ../nbs/06a_kernels.ipynb #827ca8c4
 @patch
 def batch_norm(self:CPUKernelFixes, args, kwargs) -> Tensor|None:
     "Batch norm on the kernels (with the block's activation where it is one), few-channel batch norm in NCHW, or None."
@@ -628,7 +644,7 @@ def batch_norm(self:CPUKernelFixes, args, kwargs) -> Tensor|None:
     if self.small_bn and x.dim() == 4 and x.shape[1] < 8 and x.is_contiguous(memory_format=torch.channels_last):
         return F.batch_norm(x.contiguous(), *args[1:], **kwargs)
 
-# %% ../nbs/06a_kernels.ipynb #9fb2cb99
+# %% ../nbs/06a_kernels.ipynb #5eb1ba3b
 @contextmanager
 def step_context(device:torch.device, # where the step runs
                  dtype:torch.dtype|None, # autocast dtype from `pick_precision`; None for fp32
