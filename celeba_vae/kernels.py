@@ -421,9 +421,13 @@ def patches(x:Tensor, k:int, s:int, p:int, ho:int, wo:int, kernel:bool=True) -> 
     return taps.permute(0, 1, 2, 4, 5, 3).reshape(-1, k * k * c)
 
 # %% ../nbs/06a_kernels.ipynb #e55e6918
+def _bf16_kernels() -> bool:
+    "Whether the library was built with its AVX-512 BF16 kernels (the GEMM and the transposed convolution)."
+    return kernels() is not None and kernels().gemm_bf16_supported() == 1
+
 def _gemm_kernel_takes(g:Tensor, p:Tensor) -> bool:
     return (g.dtype == p.dtype == torch.bfloat16 and g.device.type == p.device.type == 'cpu' and g.is_contiguous() and p.is_contiguous()
-            and g.numel() > 0 and p.numel() > 0 and kernels() is not None and kernels().gemm_bf16_supported() == 1)
+            and g.numel() > 0 and p.numel() > 0 and _bf16_kernels())
 
 def gemm_tn(g:Tensor, p:Tensor, kernel:bool=True, sums:bool=False) -> Tensor|tuple[Tensor, Tensor]:
     "gᵀ·p for (K, M) `g` and (K, N) `p` (and g's column sums, if `sums`): in float32 on the `gemm_tn_bf16` kernel where it takes them (and `kernel`), else PyTorch's."
@@ -452,7 +456,7 @@ def conv_weight_grad(x:Tensor, # the convolution's input (B, C, H, W)
 # %% ../nbs/06a_kernels.ipynb #e2a33da1
 def _conv_transpose_kernel_takes(x:Tensor, w:Tensor) -> bool:
     return (x.dtype == torch.bfloat16 and x.device.type == 'cpu' and x.dim() == 4 and x.numel() > 0 and x.is_contiguous(memory_format=torch.channels_last)
-            and w.shape[0] == x.shape[1] and w.shape[1] < 8 and w.shape[2] == w.shape[3] and kernels() is not None and kernels().gemm_bf16_supported() == 1)
+            and w.shape[0] == x.shape[1] and w.shape[1] < 8 and w.shape[2] == w.shape[3] and _bf16_kernels())
 
 def conv_transpose(x:Tensor, w:Tensor, b:Tensor|None, s:int, p:int, op:int, kernel:bool=True) -> Tensor:
     "`F.conv_transpose2d(x, w, b, s, p, op)` with `w` and `b` cast to x's dtype; on the `conv_transpose_bf16` kernel where it takes them (and `kernel`)."
@@ -619,13 +623,15 @@ def conv(self:CPUKernelFixes, func, args, kwargs) -> Tensor|None:
     x, w, b = a['input'], a['weight'], a['bias']
     s, p, op = _square(a['stride']), _square(a['padding']), _square(a['output_padding'])
     if not (x.dim() == 4 and x.device.type == 'cpu' and a['groups'] == 1 and _square(a['dilation']) == 1 and None not in (s, p, op)): return None
+    transposed = func is torch.conv_transpose2d
+    if not (torch.is_grad_enabled() or transposed or self.tiny_conv_gemm and tiny_output(x, w, s, p)): return None # before a cast it would throw away
     if torch.is_autocast_enabled('cpu'): x = x.to(torch.get_autocast_dtype('cpu')) # the weight and bias are cast inside
-    x, transposed = x.contiguous(memory_format=torch.channels_last), func is torch.conv_transpose2d
+    x = x.contiguous(memory_format=torch.channels_last)
     with torch.autocast('cpu', enabled=False):
         if torch.is_grad_enabled():
             return ConvGemmWeightGrad.apply(x, w, b, transposed, s, p, op, self.im2col, self.gemm_kernel, self.small_conv_transpose, self.tiny_conv_gemm)
-        if transposed and self.small_conv_transpose and _conv_transpose_kernel_takes(x, w): return conv_transpose(x, w, b, s, p, op)
-        if not transposed and self.tiny_conv_gemm and tiny_output(x, w, s, p): return conv2d_gemm(x, w, b, s, p, self.im2col)
+        if not transposed: return conv2d_gemm(x, w, b, s, p, self.im2col)
+        if self.small_conv_transpose and _conv_transpose_kernel_takes(x, w): return conv_transpose(x, w, b, s, p, op)
 
 # %% ../nbs/06a_kernels.ipynb #827ca8c4
 @patch
