@@ -30,14 +30,16 @@ from .hardware import cpu_flags, cpu_name, pick_device, pick_precision, synchron
 from .loaders import CelebA64, U8Array, peak_rss_reading, to_model_input
 from .model import VAE
 from .synth import make_synthetic_celeba
-from .train import TrainConfig, train, train_step
+from .train import TrainConfig, GraphedStep, TrainConfig, train, train_step
 
 # %% ../nbs/13_bench.ipynb #49f26e17
 def seed_step(device, channels_last:bool=True, dtype:torch.dtype|None=None, fixes:bool|dict=False, fused:bool=False):
-    "The seed model, its Adam (`fused` or PyTorch's default), and a function doing one `train_step` on a batch."
+    "The seed model, its Adam (`fused` or PyTorch's default), and a function doing one `train_step` on a batch (ours' on a GPU: a CUDA graph)."
     model = VAE().to(device)
     if channels_last: model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=0.005, fused=fused)
+    if fixes is not False and fused and torch.device(device).type == 'cuda' and dtype != torch.float16:
+        return GraphedStep(model, opt, 0.00025, device, dtype) # ours' step on a GPU, as the trainer runs it
     return lambda x: train_step(model, opt, x, 0.00025, device, dtype, fixes)
 
 def images_per_s(step, batches, warmup:int=2, device=torch.device('cpu')) -> float:
@@ -156,15 +158,16 @@ def bench(data=None, n:int=6000, bs:int=128, steps:int=20, device='auto') -> dic
     if not data and not root.exists(): make_synthetic_celeba(root, n=n, seed=0)
     r = dict(date=str(date.today()), machine=machine(device), torch=torch.__version__, device=str(device),
              cpu_features=sorted(f for f in cpu_flags() if f.startswith(('avx512_bf16', 'amx', 'avx512f', 'avx2'))),
-             threads=torch.get_num_threads(), precision='bf16' if dtype else 'fp32', bs=bs, data=str(root))
+             threads=torch.get_num_threads(), precision={torch.bfloat16: 'bf16', torch.float16: 'fp16'}.get(dtype, 'fp32'), bs=bs, data=str(root))
     variants = {'ceiling': (True, dtype, True), 'step_stock': (True, dtype, False),
                 'step_fp32': (True, None, False), 'step_fp32_nchw': (False, None, False)}
-    peak_before = peak_gflops(dtype, device) # the machine's limit, before the steps (and after, below)
+    sizes = (4096, 8192) if device.type == 'cuda' else (2048, 4096) # a GPU needs the larger product to fill it
+    peak_before = peak_gflops(dtype, device, sizes) # the machine's limit, before the steps (and after, below)
     bare = BareSteps(variants, bs, device).time(3, max(1, steps // 5)) # half of the rounds before the pipelines...
     r['baseline_img_s'] = baseline(root, bs, steps, device=device)
     r['ours_img_s'], r['ours_epochs_img_s'], r['cache_build_img_s'] = ours(root, bs, device=device)
     r.update({f"{k}_img_s": v for k, v in bare.time(3, max(1, steps // 5)).medians().items()}) # ...and half after
-    r['peak_gflops'], r['mem_gbs'], r['step_mflop_per_img'] = max(peak_before, peak_gflops(dtype, device)), mem_gbs(device), step_mflop_per_img(device, dtype, bs)
+    r['peak_gflops'], r['mem_gbs'], r['step_mflop_per_img'] = max(peak_before, peak_gflops(dtype, device, sizes)), mem_gbs(device), step_mflop_per_img(device, dtype, bs)
     for k in ('ours', 'ceiling'): r[f"{k}_frac_of_peak"] = r[f"{k}_img_s"] * r['step_mflop_per_img'] / 1e3 / r['peak_gflops']
     r['ours_vs_ceiling'] = r['ours_img_s'] / r['ceiling_img_s']
     r['ours_vs_baseline'] = r['ours_img_s'] / r['baseline_img_s']

@@ -65,10 +65,12 @@ def celeba_vae_train(data:str=None, # CelebA folder (img_align_celeba/ and list 
                      synth_n:int=None, # without --data: size of the synthetic set (default 20,000; CelebA's is 202,599)
                      ckpt_every:int=None, # also checkpoint every N steps (default: epoch ends only)
                      resume:bool=False, # continue the run in --out (default: the newest under runs/)
+                     eager:bool=False, # on a CUDA GPU, launch the step's kernels one by one instead of replaying a CUDA graph
                     ):
     "Train the seed's VAE on CelebA (or the synthetic set) and write a run folder with its galleries."
     given = {k: v for k, v in dict(data=data, out=out, epochs=epochs, bs=bs, lr=lr, kld_weight=kld_weight, latent_dim=latent_dim,
-             seed=seed, device=device, precision=precision, limit=limit, synth_n=synth_n, ckpt_every=ckpt_every).items() if v is not None}
+             seed=seed, device=device, precision=precision, limit=limit, synth_n=synth_n, ckpt_every=ckpt_every,
+             cuda_graph=False if eager else None).items() if v is not None}
     rank, world = init_distributed()
     agree(lambda: data is None or celeba_dir(data), world, rank) # one clear message for a file or a missing folder, on any node
     if resume: # the run folder is rank 0's (other nodes' disks need not hold it)
