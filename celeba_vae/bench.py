@@ -6,10 +6,11 @@
 __all__ = ['COUNTABLE', 'KINDS', 'BEFORE', 'seed_step', 'images_per_s', 'BareSteps', 'peak_gflops', 'mem_gbs', 'step_flops',
            'step_mflop_per_img', 'PILCelebA', 'baseline', 'ours', 'machine', 'bench', 'kind_of', 'profile_step',
            'step_bounds', 'profile_table', 'profile_study', 'scaling_point', 'random_images', 'scaling_study',
-           'plot_scaling', 'celeba_vae_bench', 'read_run_record']
+           'plot_scaling', 'bench_report', 'celeba_vae_bench', 'read_run_record']
 
 # %% ../nbs/13_bench.ipynb #3cb5b650
 import csv, re, statistics, subprocess, sys, tempfile, time
+from contextlib import nullcontext, redirect_stdout
 from itertools import islice
 from json import dumps as json_dumps, loads as json_loads
 from datetime import date
@@ -30,7 +31,7 @@ from .hardware import cpu_flags, cpu_name, pick_device, pick_precision, synchron
 from .loaders import CelebA64, U8Array, peak_rss_reading, to_model_input
 from .model import VAE
 from .synth import make_synthetic_celeba
-from .train import TrainConfig, GraphedStep, TrainConfig, train, train_step
+from .train import GraphedStep, TrainConfig, train, train_step
 
 # %% ../nbs/13_bench.ipynb #49f26e17
 def seed_step(device, channels_last:bool=True, dtype:torch.dtype|None=None, fixes:bool|dict=False, fused:bool=False):
@@ -301,6 +302,22 @@ def plot_scaling(s:dict):
     fig.tight_layout()
     return fig
 
+# %% ../nbs/13_bench.ipynb #0dc3764b
+def bench_report(r:dict) -> str:
+    "The figures of `bench` as the table `celeba_vae_bench` prints."
+    step = 'CUDA graph' if r['device'].startswith('cuda') else 'kernel fixes'
+    rows = [(f"ceiling (ours' step: {r['precision']}, channels_last, {step}, fused Adam)", r['ceiling_img_s']),
+            ("  same step, stock kernels and Adam", r['step_stock_img_s']),
+            ('  seed step, fp32 channels_last', r['step_fp32_img_s']), ('  seed step, fp32 NCHW', r['step_fp32_nchw_img_s']),
+            ('baseline (PIL per item, 2 workers, fp32 NCHW)', r['baseline_img_s']), ('ours (train end to end)', r['ours_img_s']),
+            ('  its epochs alone', r['ours_epochs_img_s']), ('cache build (one time)', r['cache_build_img_s'])]
+    return '\n'.join([f"{r['date']} · {r['machine']} · torch {r['torch']} · {r['device']}, {r['threads']} threads · {r['precision']} · batch {r['bs']}",
+        *[f"{name:<66}{v:>8,.0f} img/s" for name, v in rows],
+        f"the step: {r['step_mflop_per_img']:.1f} MFLOP an image (counted)   the machine: {r['peak_gflops']:,.0f} GFLOP/s "
+        f"({r['precision']} matrix product), {r['mem_gbs']:,.0f} GB/s (copy)",
+        f"ours / peak = {r['ours_frac_of_peak']:.3g}   ceiling / peak = {r['ceiling_frac_of_peak']:.3g}   ours / ceiling = {r['ours_vs_ceiling']:.3g}"
+        f"   ours / baseline = {r['ours_vs_baseline']:.3g}   peak RSS {r['peak_rss_mb']:,.0f} MB"])
+
 # %% ../nbs/13_bench.ipynb #134802ae
 @call_parse
 @exit_on_error
@@ -322,19 +339,9 @@ def celeba_vae_bench(data:str=None, # CelebA folder; default: a synthetic set dr
         for p in s['by_size'] + s['by_bs']: print(f"{p['n']:>9,} images  batch {p['bs']:>3}  {p['img_s']:>7,.0f} img/s  peak RSS {p['peak_rss_mb']:>6,.0f} MB")
         for p in s['reads']: print(f"{p['n']:>9,} images read once: peak RSS {p['peak_rss_mb']:,.0f} MB for {p['read_mb']:,.0f} MB of images")
         return
-    r = bench(data, n, bs, steps, device)
+    with redirect_stdout(sys.stderr) if json else nullcontext(): r = bench(data, n, bs, steps, device) # the training log is not the JSON
     if json: print(json_dumps(r)); return
-    print(f"{r['date']} · {r['machine']} · torch {r['torch']} · {r['device']}, {r['threads']} threads · {r['precision']} · batch {bs}")
-    rows = [(f"ceiling (ours' step: {r['precision']}, channels_last, kernel fixes, fused Adam)", r['ceiling_img_s']),
-            ("  same step, stock kernels and Adam", r['step_stock_img_s']),
-            ('  seed step, fp32 channels_last', r['step_fp32_img_s']), ('  seed step, fp32 NCHW', r['step_fp32_nchw_img_s']),
-            ('baseline (PIL per item, 2 workers, fp32 NCHW)', r['baseline_img_s']), ('ours (train end to end)', r['ours_img_s']),
-            ('  its epochs alone', r['ours_epochs_img_s']), ('cache build (one time)', r['cache_build_img_s'])]
-    for name, v in rows: print(f"{name:<60}{v:>8,.0f} img/s")
-    print(f"the step: {r['step_mflop_per_img']:.1f} MFLOP an image (counted)   the machine: {r['peak_gflops']:,.0f} GFLOP/s "
-          f"({r['precision']} matrix product), {r['mem_gbs']:.0f} GB/s (copy)")
-    print(f"ours / peak = {r['ours_frac_of_peak']:.2f}   ceiling / peak = {r['ceiling_frac_of_peak']:.2f}   ours / ceiling = {r['ours_vs_ceiling']:.2f}"
-          f"   ours / baseline = {r['ours_vs_baseline']:.2f}   peak RSS {r['peak_rss_mb']:,.0f} MB")
+    print(bench_report(r))
 
 # %% ../nbs/13_bench.ipynb #865730ae
 def read_run_record(folder) -> dict:
