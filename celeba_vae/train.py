@@ -86,7 +86,7 @@ def train_step(net, opt, xb, kld_weight:float, device, dtype:torch.dtype|None, f
 
 # %% ../nbs/08_train.ipynb #08c89fa6
 class GraphedStep:
-    "`train_step` on one CUDA GPU, recorded as a CUDA graph after `warmup` steps and replayed; a batch of another shape runs as usual."
+    "`train_step` on one CUDA GPU with a fused Adam, recorded as a CUDA graph after `warmup` steps and replayed; a batch of another shape runs as usual."
     def __init__(self, net, opt, kld_weight:float, device, dtype:torch.dtype|None, warmup:int=3):
         store_attr(); self.graph, self.steps, self.side = None, 0, torch.cuda.Stream(device)
     def eager(self, xb): return train_step(self.net, self.opt, xb, self.kld_weight, self.device, self.dtype)
