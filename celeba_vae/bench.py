@@ -27,11 +27,11 @@ from torch.utils.flop_counter import FlopCounterMode
 # %% ../nbs/13_bench.ipynb #adacb156
 from .celeba import IMG_DIR, celeba_dir, read_partition
 from .core import cache_root, exit_on_error, peak_rss_mb
-from .hardware import cpu_flags, cpu_name, pick_device, pick_precision, synchronize, to_device
+from .hardware import cpu_flags, cpu_name, pick_device, pick_precision, precision_name, synchronize, to_device
 from .loaders import CelebA64, U8Array, peak_rss_reading, to_model_input
 from .model import VAE
 from .synth import make_synthetic_celeba
-from .train import GraphedStep, TrainConfig, train, train_step
+from .train import GraphedStep, TrainConfig, graphable, train, train_step
 
 # %% ../nbs/13_bench.ipynb #49f26e17
 def seed_step(device, channels_last:bool=True, dtype:torch.dtype|None=None, fixes:bool|dict=False, fused:bool=False):
@@ -39,7 +39,7 @@ def seed_step(device, channels_last:bool=True, dtype:torch.dtype|None=None, fixe
     model = VAE().to(device)
     if channels_last: model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=0.005, fused=fused)
-    if fixes is not False and fused and torch.device(device).type == 'cuda' and dtype != torch.float16:
+    if fixes is not False and fused and graphable(device, dtype):
         return GraphedStep(model, opt, 0.00025, device, dtype) # ours' step on a GPU, as the trainer runs it
     return lambda x: train_step(model, opt, x, 0.00025, device, dtype, fixes)
 
@@ -159,7 +159,7 @@ def bench(data=None, n:int=6000, bs:int=128, steps:int=20, device='auto') -> dic
     if not data and not root.exists(): make_synthetic_celeba(root, n=n, seed=0)
     r = dict(date=str(date.today()), machine=machine(device), torch=torch.__version__, device=str(device),
              cpu_features=sorted(f for f in cpu_flags() if f.startswith(('avx512_bf16', 'amx', 'avx512f', 'avx2'))),
-             threads=torch.get_num_threads(), precision={torch.bfloat16: 'bf16', torch.float16: 'fp16'}.get(dtype, 'fp32'), bs=bs, data=str(root))
+             threads=torch.get_num_threads(), precision=precision_name(dtype), bs=bs, data=str(root))
     variants = {'ceiling': (True, dtype, True), 'step_stock': (True, dtype, False),
                 'step_fp32': (True, None, False), 'step_fp32_nchw': (False, None, False)}
     sizes = (4096, 8192) if device.type == 'cuda' else (2048, 4096) # a GPU needs the larger product to fill it

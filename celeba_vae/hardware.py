@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'M_TRIM_THRESHOLD', 'M_MMAP_THRESHOLD', 'pick_device', 'cpu_flags', 'cpu_name', 'cpu_has_bf16',
-           'native_bf16', 'pick_precision', 'sum_dtype', 'to_device', 'synchronize', 'device_rng_state',
-           'set_device_rng_state', 'fork_rng', 'keep_freed_memory']
+           'native_bf16', 'pick_precision', 'precision_name', 'sum_dtype', 'to_device', 'synchronize',
+           'device_rng_state', 'set_device_rng_state', 'fork_rng', 'keep_freed_memory']
 
 # %% ../nbs/06_hardware.ipynb #1f92cdfc
 import ctypes, os, platform
@@ -67,6 +67,11 @@ def pick_precision(device:torch.device, name:str='auto') -> torch.dtype|None:
     if name == 'bf16' and device.type == 'mps': raise ValueError("precision=bf16: not supported on mps; use fp16 or fp32")
     if name == 'fp16' and device.type == 'cpu': raise ValueError("precision=fp16: not supported on cpu; use bf16 or fp32")
     return torch.bfloat16 if name == 'bf16' else torch.float16
+
+# %% ../nbs/06_hardware.ipynb #e67df02c
+def precision_name(dtype:torch.dtype|None) -> str:
+    "The name `pick_precision` takes for the autocast `dtype` (None: fp32)."
+    return {torch.bfloat16: 'bf16', torch.float16: 'fp16'}.get(dtype, 'fp32')
 
 # %% ../nbs/06_hardware.ipynb #78e36b75
 def sum_dtype(device:torch.device) -> torch.dtype:
