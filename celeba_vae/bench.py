@@ -27,6 +27,7 @@ from torch.utils.flop_counter import FlopCounterMode
 # %% ../nbs/13_bench.ipynb #adacb156
 from .celeba import IMG_DIR, celeba_dir, read_partition
 from .core import cache_root, exit_on_error, peak_rss_mb
+from .kernels import cpu_kernels, step_kernels
 from .hardware import cpu_flags, cpu_name, pick_device, pick_precision, precision_name, synchronize, to_device
 from .loaders import CelebA64, U8Array, peak_rss_reading, to_model_input
 from .model import VAE
@@ -34,14 +35,15 @@ from .synth import make_synthetic_celeba
 from .train import GraphedStep, TrainConfig, graphable, train, train_step
 
 # %% ../nbs/13_bench.ipynb #49f26e17
-def seed_step(device, channels_last:bool=True, dtype:torch.dtype|None=None, fixes:bool|dict=False, fused:bool=False):
-    "The seed model, its Adam (`fused` or PyTorch's default), and a function doing one `train_step` on a batch (ours' on a GPU: a CUDA graph)."
+def seed_step(device, channels_last:bool=True, dtype:torch.dtype|None=None, ours:bool=False):
+    "The seed model, its Adam, and a function doing one `train_step` on a batch: ours' (fused Adam, the CPU kernels, on a GPU a CUDA graph) or PyTorch's own."
     model = VAE().to(device)
     if channels_last: model = model.to(memory_format=torch.channels_last)
-    opt = torch.optim.Adam(model.parameters(), lr=0.005, fused=fused)
-    if fixes is not False and fused and graphable(device, dtype):
-        return GraphedStep(model, opt, 0.00025, device, dtype) # ours' step on a GPU, as the trainer runs it
-    return lambda x: train_step(model, opt, x, 0.00025, device, dtype, fixes)
+    opt = torch.optim.Adam(model.parameters(), lr=0.005, fused=ours)
+    if ours and graphable(device, dtype): return GraphedStep(model, opt, 0.00025, device, dtype) # ours' step on a GPU, as the trainer runs it
+    def step(x):
+        with nullcontext() if ours else cpu_kernels(on=False): return train_step(model, opt, x, 0.00025, device, dtype)
+    return step
 
 def images_per_s(step, batches, warmup:int=2, device=torch.device('cpu')) -> float:
     "Throughput of `step` over `batches` (an iterable of image batches), after `warmup` untimed ones."
@@ -57,14 +59,14 @@ def images_per_s(step, batches, warmup:int=2, device=torch.device('cpu')) -> flo
 # %% ../nbs/13_bench.ipynb #2096c150
 class BareSteps:
     "Bare-step variants on one random batch, timed in interleaved rounds; `medians()` gives each one's median images/s."
-    def __init__(self, variants:dict, # name: (channels_last, autocast dtype or None, CPU kernel fixes and fused Adam)
+    def __init__(self, variants:dict, # name: (channels_last, autocast dtype or None, ours: CPU kernels and fused Adam)
                  bs:int=128, device='cpu'):
         self.bs, self.device = bs, torch.device(device)
         x = torch.rand(bs, 3, 64, 64, device=self.device) * 2 - 1
         self.runs, self.rates = {}, {name: [] for name in variants}
-        for name, (cl, dtype, fixes) in variants.items():
+        for name, (cl, dtype, ours) in variants.items():
             xb = x.contiguous(memory_format=torch.channels_last if cl else torch.contiguous_format)
-            step = seed_step(self.device, cl, dtype, fixes, fused=fixes)
+            step = seed_step(self.device, cl, dtype, ours)
             for _ in range(2): step(xb) # warm-up: the kernels are chosen and built on first use
             self.runs[name] = step, xb
 
@@ -102,11 +104,10 @@ def mem_gbs(device='cpu', mb:int=256, rounds:int=3) -> float:
 
 COUNTABLE = dict(gemm_kernel=False, small_conv_transpose=False) # the C kernels that do arithmetic, off: the counter sees only PyTorch's ops
 
-def step_flops(device='cpu', dtype:torch.dtype|None=None, bs:int=128, fixes:bool|dict=True) -> dict[str, int]:
-    "FLOPs of one of ours' steps on a batch of `bs`, counted by `FlopCounterMode`, by operation."
-    if fixes is not False: fixes = (fixes if isinstance(fixes, dict) else {}) | COUNTABLE
-    step = seed_step(torch.device(device), True, dtype, fixes, fused=True)
-    with FlopCounterMode(display=False) as counter: step(torch.rand(bs, 3, 64, 64, device=device).contiguous(memory_format=torch.channels_last))
+def step_flops(device='cpu', dtype:torch.dtype|None=None, bs:int=128, ours:bool=True) -> dict[str, int]:
+    "FLOPs of one of ours' steps (or PyTorch's own) on a batch of `bs`, counted by `FlopCounterMode`, by operation."
+    step = seed_step(torch.device(device), True, dtype, ours)
+    with cpu_kernels(**COUNTABLE), FlopCounterMode(display=False) as counter: step(torch.rand(bs, 3, 64, 64, device=device).contiguous(memory_format=torch.channels_last))
     return {str(op).removeprefix('aten.'): n for op, n in counter.get_flop_counts()['Global'].items()}
 
 def step_mflop_per_img(device='cpu', dtype:torch.dtype|None=None, bs:int=128) -> float:
@@ -159,7 +160,7 @@ def bench(data=None, n:int=6000, bs:int=128, steps:int=20, device='auto') -> dic
     if not data and not root.exists(): make_synthetic_celeba(root, n=n, seed=0)
     r = dict(date=str(date.today()), machine=machine(device), torch=torch.__version__, device=str(device),
              cpu_features=sorted(f for f in cpu_flags() if f.startswith(('avx512_bf16', 'amx', 'avx512f', 'avx2'))),
-             threads=torch.get_num_threads(), precision=precision_name(dtype), bs=bs, data=str(root))
+             threads=torch.get_num_threads(), precision=precision_name(dtype), kernels=step_kernels(device, dtype), bs=bs, data=str(root))
     variants = {'ceiling': (True, dtype, True), 'step_stock': (True, dtype, False),
                 'step_fp32': (True, None, False), 'step_fp32_nchw': (False, None, False)}
     sizes = (4096, 8192) if device.type == 'cuda' else (2048, 4096) # a GPU needs the larger product to fill it
@@ -193,19 +194,21 @@ def kind_of(event) -> str:
     return 'other'
 
 # %% ../nbs/13_bench.ipynb #7ea4cd75
-def profile_step(fixes:bool|dict=True, bs:int=128, steps:int=8, device='cpu') -> dict:
+def profile_step(flags:dict|None=None, # `cpu_kernels` settings; None: all that apply
+                 bs:int=128, steps:int=8, device='cpu') -> dict:
     "Milliseconds a step by kind of work (`KINDS`) over `steps` profiled steps of ours' step, and the step's wall time (`wall`)."
     device = torch.device(device)
     images, rng = torch.randint(0, 256, (4096, 3, 64, 64), dtype=torch.uint8), torch.Generator().manual_seed(0)
-    step = seed_step(device, True, pick_precision(device), fixes, fused=True)
+    step = seed_step(device, True, pick_precision(device), ours=True)
     def one():
         with record_function('data'): xb = to_device(to_model_input(images[torch.randint(0, len(images), (bs,), generator=rng)]), device)
         step(xb)
-    for _ in range(3): one()
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
-        t0 = time.perf_counter()
-        for _ in range(steps): one()
-        synchronize(device); wall = (time.perf_counter() - t0) * 1e3 / steps
+    with cpu_kernels(**(flags or {})):
+        for _ in range(3): one()
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            t0 = time.perf_counter()
+            for _ in range(steps): one()
+            synchronize(device); wall = (time.perf_counter() - t0) * 1e3 / steps
     ms = dict.fromkeys(KINDS, 0.0)
     for ev in prof.events(): ms[kind_of(ev)] += ev.self_cpu_time_total / 1e3 / steps
     return ms | {'between': wall - sum(ms.values()), 'wall': wall}
@@ -238,13 +241,13 @@ def profile_table(before:dict, after:dict, bounds:dict) -> str:
 # %% ../nbs/13_bench.ipynb #704e21ca
 BEFORE = dict(fused_bn_act=False, im2col=False, gemm_kernel=False, small_conv_transpose=False, tiny_conv_gemm=False, keep_freed_memory=False) # the step as the previous release ran it
 
-def _profile_in_new_process(fixes, bs:int, steps:int) -> dict:
-    code = f"import json; from celeba_vae.bench import profile_step; print(json.dumps(profile_step({fixes!r}, {bs}, {steps})))"
+def _profile_in_new_process(flags:dict|None, bs:int, steps:int) -> dict:
+    code = f"import json; from celeba_vae.bench import profile_step; print(json.dumps(profile_step({flags!r}, {bs}, {steps})))"
     return json_loads(subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True, timeout=1800).stdout.splitlines()[-1])
 
 def profile_study(bs:int=128, steps:int=8) -> dict:
-    "Profiles before and after (`BEFORE`, then all fixes), each in a fresh process, with the bounds on this machine."
-    before, after = _profile_in_new_process(BEFORE, bs, steps), _profile_in_new_process(True, bs, steps)
+    "Profiles before and after (`BEFORE`, then all the speed-ups), each in a fresh process, with the bounds on this machine."
+    before, after = _profile_in_new_process(BEFORE, bs, steps), _profile_in_new_process(None, bs, steps)
     peak, bandwidth = peak_gflops(pick_precision(torch.device('cpu'))), mem_gbs()
     return dict(date=str(date.today()), machine=machine(), torch=torch.__version__, peak_gflops=peak, mem_gbs=bandwidth,
                 before=before, after=after, bounds=step_bounds(peak, bandwidth, bs))
@@ -256,7 +259,7 @@ def scaling_point(array_path, n:int, bs:int, steps:int, device='auto') -> dict:
     images = U8Array(array_path)
     order = np.random.default_rng(0).permutation(n)
     batches = (to_model_input(torch.from_numpy(images[np.sort(order[i * bs % n:][:bs])])) for i in range(steps + 2))
-    rate = images_per_s(seed_step(device, True, pick_precision(device), True, fused=True), batches, device=device)
+    rate = images_per_s(seed_step(device, True, pick_precision(device), ours=True), batches, device=device)
     return dict(n=n, bs=bs, img_s=rate, peak_rss_mb=peak_rss_mb())
 
 def random_images(path, n:int, chunk:int=8192) -> Path:
@@ -305,7 +308,7 @@ def plot_scaling(s:dict):
 # %% ../nbs/13_bench.ipynb #0dc3764b
 def bench_report(r:dict) -> str:
     "The figures of `bench` as the table `celeba_vae_bench` prints."
-    step = 'CUDA graph' if r['device'].startswith('cuda') else 'kernel fixes'
+    step = 'CUDA graph' if r['device'].startswith('cuda') else f"CPU kernels {r.get('kernels', 'on')}"
     rows = [(f"ceiling (ours' step: {r['precision']}, channels_last, {step}, fused Adam)", r['ceiling_img_s']),
             ("  same step, stock kernels and Adam", r['step_stock_img_s']),
             ('  seed step, fp32 channels_last', r['step_fp32_img_s']), ('  seed step, fp32 NCHW', r['step_fp32_nchw_img_s']),

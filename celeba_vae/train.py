@@ -28,7 +28,7 @@ from .celeba import celeba_dir
 from .checkpoint import CheckpointError, load_checkpoint, load_weights, save_checkpoint, save_weights
 from .core import FolderLock, atomic_write, cache_root, interactive
 from .hardware import device_rng_state, fork_rng, pick_device, pick_precision, precision_name, set_device_rng_state, sum_dtype, to_device
-from .kernels import step_context
+from .kernels import step_context, step_kernels
 from .loaders import ResidentLoader, celeba_loaders, fits_on
 from .loss import vae_loss
 from .model import VAE
@@ -75,9 +75,9 @@ def check(self:TrainConfig):
     return self
 
 # %% ../nbs/08_train.ipynb #79b6522d
-def train_step(net, opt, xb, kld_weight:float, device, dtype:torch.dtype|None, fixes:bool|dict=True, scaler=None) -> torch.Tensor:
+def train_step(net, opt, xb, kld_weight:float, device, dtype:torch.dtype|None, scaler=None) -> torch.Tensor:
     "One step on the batch `xb` (through `scaler`, a `GradScaler`, in fp16); returns `(loss, recon_loss, kld)` as one detached tensor."
-    with step_context(device, dtype, fixes): recon, mu, logvar = net(xb)
+    with step_context(device, dtype): recon, mu, logvar = net(xb)
     loss, recon_loss, kld = vae_loss(recon, xb, mu, logvar, kld_weight)
     opt.zero_grad(set_to_none=True)
     if scaler is None: loss.backward(); opt.step()
@@ -411,7 +411,8 @@ def fit(self:Trainer):
     "Train the remaining epochs and write the weights; the last checkpoint is on disk however this ends."
     precision = f'{precision_name(self.dtype)} autocast' if self.dtype else 'fp32'
     graph = ', the step as a CUDA graph' if isinstance(self.step, GraphedStep) else ''
-    if self.main: print(f"training on {self.device} in {precision}, batch {self.cfg.bs}{graph}", flush=True)
+    kernels = f", CPU kernels {step_kernels(self.device, self.dtype)}" if self.device.type == 'cpu' else ''
+    if self.main: print(f"training on {self.device} in {precision}, batch {self.cfg.bs}{graph}{kernels}", flush=True)
     try:
         for epoch in self.log.epochs(self.state.epoch, self.cfg.epochs): self.one_epoch(epoch)
     finally: self.ckpt.close() # the last checkpoint is on disk before fit returns or raises...
