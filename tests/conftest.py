@@ -1,5 +1,5 @@
 "Shared by the tests: the notebooks' modules, the docs builder, Debian's chromium driven by Playwright, and where screenshots go."
-import importlib.util, json, shutil
+import importlib.util, json, shutil, subprocess
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,13 @@ def exported_modules() -> dict[Path, str]:
     return out
 
 
+def can_unshare() -> bool:
+    "Whether this process may make a private mount namespace: root, `unshare`, and a container that allows it."
+    if not shutil.which('unshare'): return False
+    try: return subprocess.run(['unshare', '-m', '--propagation', 'private', 'true'], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError): return False
+
+
 def load_build_docs():
     "scripts/build_docs.py as a module (it is a script, not part of the package)."
     spec = importlib.util.spec_from_file_location('build_docs', ROOT/'scripts'/'build_docs.py')
@@ -31,10 +38,12 @@ CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-
 
 @pytest.fixture(scope='session')
 def browser():
-    "Headless Chromium, shared by the browser checks."
+    "Headless Chromium, shared by the browser checks; they are skipped, with the reason, where there is none."
+    chromium = shutil.which('chromium')
+    if chromium is None: pytest.skip("needs a chromium on PATH (Debian: apt-get install chromium), which Playwright drives")
     from playwright.sync_api import sync_playwright
     SHOTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=shutil.which('chromium') or '/usr/bin/chromium', args=CHROMIUM_ARGS)
+        b = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         yield b
         b.close()
