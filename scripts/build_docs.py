@@ -260,13 +260,15 @@ def write_assets(out:Path, tmp:Path):
 
 
 def vendor_ort(dest:Path):
-    "Copy onnxruntime-web's browser files from its npm package into `dest`."
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(['npm', 'install', '--silent', '--no-audit', '--no-fund', '--prefix', tmp, f'onnxruntime-web@{ORT_VERSION}'],
+    "Copy onnxruntime-web's browser files from its npm package into `dest`; the package is installed once, into the cache."
+    from celeba_vae.core import cache_root
+    prefix = cache_root()/'npm'/f'onnxruntime-web-{ORT_VERSION}'
+    dist = prefix/'node_modules'/'onnxruntime-web'/'dist'
+    if not all((dist/src).exists() for src in ORT_FILES):
+        subprocess.run(['npm', 'install', '--silent', '--no-audit', '--no-fund', '--prefix', str(prefix), f'onnxruntime-web@{ORT_VERSION}'],
                        check=True)
-        dist = Path(tmp)/'node_modules'/'onnxruntime-web'/'dist'
-        dest.mkdir(parents=True, exist_ok=True)
-        for src, dst in ORT_FILES.items(): shutil.copy(dist/src, dest/dst)
+    dest.mkdir(parents=True, exist_ok=True)
+    for src, dst in ORT_FILES.items(): shutil.copy(dist/src, dest/dst)
 
 
 def sliders_page(run:Path, out:Path, pages) -> str:
