@@ -4,6 +4,7 @@ Every test here is a row of the Reliability page (nbs/12_reliability.ipynb), whi
 `test_every_row_has_a_test` keeps the two in step, one row per collected test. Run with `pytest tests`.
 """
 import builtins, io, json, os, pickle, re, shutil, signal, subprocess, sys, time
+from functools import partial
 
 import numpy as np
 from pathlib import Path
@@ -292,6 +293,37 @@ def test_nan_loss_stops_and_keeps_checkpoint(synth, tmp_path):
     ck = load_checkpoint(tmp_path/'run'/'checkpoint.pt')
     assert ck['step'] == 3 and all(torch.isfinite(v).all() for v in ck['model'].values() if v.is_floating_point())
     assert not (tmp_path/'run'/'model.safetensors').exists()
+
+
+def test_nan_on_a_checkpoint_step_is_never_written(synth, tmp_path):
+    "The loss is checked before every checkpoint, not only at the routine checks: here the NaN falls on a checkpoint step."
+    def poison(state, model):
+        if state.step == 5: model.fc_var.weight.data.fill_(float('inf'))
+    cfg = TrainConfig(data=str(synth), out=str(tmp_path/'run'), epochs=2, bs=32, limit=192, ckpt_every=3, log_every=20,
+                      cache_dir=str(tmp_path/'cache'))
+    with pytest.raises(TrainingDiverged, match='at step 6'): train(cfg, cbs=[poison])
+    ck = load_checkpoint(tmp_path/'run'/'checkpoint.pt')
+    assert ck['step'] == 3 and all(torch.isfinite(v).all() for v in ck['model'].values() if v.is_floating_point())
+    assert not (tmp_path/'run'/'model.safetensors').exists()
+
+
+def test_fp16_scaler_skips_overflows_and_resumes_exactly(synth, tmp_path, monkeypatch):
+    "The T4 path (fp16 autocast and a GradScaler) run on this CPU: PyTorch has both there, and `pick_precision` is told to answer fp16."
+    import celeba_vae.train
+    monkeypatch.setattr(celeba_vae.train, 'pick_precision', lambda device, name='auto': torch.float16)
+    monkeypatch.setattr(torch.amp, 'GradScaler', partial(torch.amp.GradScaler, init_scale=2.0**22)) # some early steps overflow
+    cfg = lambda out: TrainConfig(data=str(synth), out=str(tmp_path/out), epochs=2, bs=32, limit=128, ckpt_every=3, cache_dir=str(tmp_path/'cache'))
+    full = train(cfg('full'))
+    ck = load_checkpoint(full/'checkpoint.pt')
+    adam_steps = float(ck['optimizer']['state'][0]['step'])
+    assert ck['scaler']['scale'] < 2.0**22 and 0 < adam_steps < ck['step'], (ck['scaler'], adam_steps, ck['step']) # overflows skipped, scale backed off
+    class Crash(Exception): pass
+    def crash(state, model):
+        if state.step == 5: raise Crash()
+    with pytest.raises(Crash): train(cfg('cut'), cbs=[crash])
+    assert load_checkpoint(tmp_path/'cut'/'checkpoint.pt')['scaler']['scale'] < 2.0**22 # a fresh scaler would differ from it
+    train(cfg('cut'), resume=True) # from step 3's checkpoint, its scaler state included
+    assert same_weights(full, tmp_path/'cut')
 
 
 # 7. command-line values
