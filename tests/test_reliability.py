@@ -284,27 +284,23 @@ def test_disk_full_keeps_previous_checkpoint(synth, tmp_path, monkeypatch, capsy
 
 # 6. numerics
 
-def test_nan_loss_stops_and_keeps_checkpoint(synth, tmp_path):
+def poisoned_run_stops(synth, tmp_path, after_step:int, log_every:int, stops_at:int):
+    "A run whose weights are poisoned after `after_step` stops naming `stops_at`, keeps step 3's finite checkpoint, writes no weights."
     def poison(state, model):
-        if state.step == 4: model.fc_var.weight.data.fill_(float('inf'))
-    cfg = TrainConfig(data=str(synth), out=str(tmp_path/'run'), epochs=2, bs=32, limit=192, ckpt_every=3, log_every=2,
+        if state.step == after_step: model.fc_var.weight.data.fill_(float('inf'))
+    cfg = TrainConfig(data=str(synth), out=str(tmp_path/'run'), epochs=2, bs=32, limit=192, ckpt_every=3, log_every=log_every,
                       cache_dir=str(tmp_path/'cache'))
-    with pytest.raises(TrainingDiverged, match='at step 5'): train(cfg, cbs=[poison])
+    with pytest.raises(TrainingDiverged, match=f'at step {stops_at}'): train(cfg, cbs=[poison])
     ck = load_checkpoint(tmp_path/'run'/'checkpoint.pt')
     assert ck['step'] == 3 and all(torch.isfinite(v).all() for v in ck['model'].values() if v.is_floating_point())
     assert not (tmp_path/'run'/'model.safetensors').exists()
 
+def test_nan_loss_stops_and_keeps_checkpoint(synth, tmp_path):
+    poisoned_run_stops(synth, tmp_path, after_step=4, log_every=2, stops_at=5)
 
 def test_nan_on_a_checkpoint_step_is_never_written(synth, tmp_path):
     "The loss is checked before every checkpoint, not only at the routine checks: here the NaN falls on a checkpoint step."
-    def poison(state, model):
-        if state.step == 5: model.fc_var.weight.data.fill_(float('inf'))
-    cfg = TrainConfig(data=str(synth), out=str(tmp_path/'run'), epochs=2, bs=32, limit=192, ckpt_every=3, log_every=20,
-                      cache_dir=str(tmp_path/'cache'))
-    with pytest.raises(TrainingDiverged, match='at step 6'): train(cfg, cbs=[poison])
-    ck = load_checkpoint(tmp_path/'run'/'checkpoint.pt')
-    assert ck['step'] == 3 and all(torch.isfinite(v).all() for v in ck['model'].values() if v.is_floating_point())
-    assert not (tmp_path/'run'/'model.safetensors').exists()
+    poisoned_run_stops(synth, tmp_path, after_step=5, log_every=20, stops_at=6)
 
 
 def test_fp16_scaler_skips_overflows_and_resumes_exactly(synth, tmp_path, monkeypatch):
