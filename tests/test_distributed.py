@@ -114,3 +114,12 @@ def test_missing_data_on_one_node_ends_both(nodes):
     assert time.time() - t0 < 60
     assert all(code != 0 for code, _ in results), results
     for code, err in results: assert 'data: no such folder' in err, err[-2000:]
+
+
+def test_data_is_prepared_once_per_node(tmp_path):
+    "With no --data, two processes on one node: local rank 0 draws the synthetic set, the other waits and finds it."
+    r = subprocess.run(['torchrun', '--nproc_per_node=2', f'--master_port={free_port()}', '--no-python', 'celeba_vae_train',
+                        '--synth_n', '300', '--out', str(tmp_path/'run'), '--epochs', '1', *ARGS],
+                       capture_output=True, text=True, timeout=300, env=env_for(tmp_path/'home'))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (r.stdout + r.stderr).count('synthetic CelebA-format faces into') == 1, (r.stdout + r.stderr)[-3000:]
