@@ -114,7 +114,8 @@ def _load(source:str) -> tuple[ctypes.CDLL|None, str]:
     if not kernels_wanted(): return None, 'off: CELEBA_VAE_KERNELS=0'
     path, state = build_kernels(kernel_folder(), source)
     if path is None: return None, state
-    lib = ctypes.CDLL(str(path))
+    try: lib = ctypes.CDLL(str(path))
+    except OSError as e: return None, f"off: {path} would not load ({e}); delete it to build it again"
     for name, (restype, *argtypes) in SIGNATURES.items():
         if hasattr(lib, name): getattr(lib, name).argtypes, getattr(lib, name).restype = argtypes, restype
     return lib, state
