@@ -203,12 +203,12 @@ static int sums_grad(const uint16_t* g, const uint16_t* x, const uint16_t* y, in
 '''
 
 # %% ../nbs/06a_kernels.ipynb #6f6012e5
-KERNEL_SOURCE += r'''/* ELEMENTWISE(EXPR): out = EXPR for every value, with per-channel coefficients a, b, c (from k1, k2, k3) repeated over
-   a block of P = R·C values; 0, or -1 when out of memory. */
+KERNEL_SOURCE += r'''/* ELEMENTWISE(EXPR): out = EXPR for every value, with per-channel coefficients a, b, c (from k1, k2, k3; no c where k3
+   is NULL) repeated over a block of P = R·C values; 0, or -1 when out of memory. */
 #define ELEMENTWISE(EXPR)                                                                                            \
     int64_t P = (int64_t)R * C, blocks = rows / R;                                                                   \
-    float* a = per_block(k1, P, C), *b = per_block(k2, P, C), *c = per_block(k3, P, C);                              \
-    if (!a || !b || !c) { free(a); free(b); free(c); return -1; }                                                    \
+    float* a = per_block(k1, P, C), *b = per_block(k2, P, C), *c = k3 ? per_block(k3, P, C) : NULL;                  \
+    if (!a || !b || (k3 && !c)) { free(a); free(b); free(c); return -1; }                                            \
     _Pragma("omp parallel for num_threads(threads) schedule(static)")                                                \
     for (int64_t blk = 0; blk < blocks; blk++) {                                                                     \
         const int64_t o = blk * P;                                                                                   \
@@ -784,5 +784,5 @@ def step_context(device:torch.device, # where the step runs
 def step_kernels(device:torch.device, dtype:torch.dtype|None) -> str:
     "What the training log says of the CPU kernels for a step on `device` in `dtype`."
     if torch.device(device).type != 'cpu': return 'not used off the CPU'
-    if not kernels_wanted(): return 'off: CELEBA_VAE_KERNELS=0'
+    if not kernels_wanted(): return 'off: CELEBA_VAE_KERNELS=0' # read now: kernels_state() is what the process loaded
     return kernels_state() if dtype == torch.bfloat16 else f"not used in {precision_name(dtype)}"
