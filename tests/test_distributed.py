@@ -5,13 +5,14 @@ root, each node also runs in a mount namespace of its own (`unshare -m`) with it
 both use: the same path names different files on each node, as on machines with local disks. Every process has a
 timeout; nothing here can hang CI.
 """
-import os, shutil, socket, subprocess, time, warnings
+import os, re, shutil, signal, socket, subprocess, sys, time, warnings
 from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
+from celeba_vae.checkpoint import load_checkpoint
 from celeba_vae.synth import make_synthetic_celeba
 from conftest import can_unshare
 
@@ -123,3 +124,73 @@ def test_data_is_prepared_once_per_node(tmp_path):
                        capture_output=True, text=True, timeout=300, env=env_for(tmp_path/'home'))
     assert r.returncode == 0, r.stderr[-3000:]
     assert (r.stdout + r.stderr).count('synthetic CelebA-format faces into') == 1, (r.stdout + r.stderr)[-3000:]
+
+
+def torchrun_script(tmp, script:str, *args) -> subprocess.Popen:
+    "Start `script` (python source, wrapping `celeba_vae_train`) as two processes of one node, in `tmp` with its own home."
+    (tmp/'wrapper.py').write_text(script) # a file, not `python -c`: fastcore's call_parse reads the command line only in a script
+    cmd = ['torchrun', '--nproc_per_node=2', f'--master_port={free_port()}', '--tee', '3', str(tmp/'wrapper.py'), *map(str, args)]
+    return subprocess.Popen(cmd, cwd=tmp, env=env_for(tmp/'home'), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+# Holds the run still right after the checkpoint of step `at` is on disk (rank 0 sleeps there; rank 1 waits for it
+# at the next step's gradient exchange), so that the test's kill lands mid-epoch, after a step checkpoint, every time.
+HOLD_AFTER = """import os, sys, time, pathlib
+import celeba_vae.train as T
+held, at = pathlib.Path(sys.argv[1]), int(sys.argv[2]); sys.argv[1:] = sys.argv[3:]
+held.with_name(f"pid{os.environ['RANK']}").write_text(str(os.getpid()))
+checkpoint = T.Trainer.checkpoint
+def checkpoint_then_hold(self):
+    checkpoint(self)
+    if self.main and self.state.step == at: self.ckpt.wait(); held.write_text(f"{self.state.epoch} {self.state.batch}"); time.sleep(300)
+T.Trainer.checkpoint = checkpoint_then_hold
+from celeba_vae.cli import celeba_vae_train
+celeba_vae_train()
+"""
+
+def test_two_processes_killed_mid_epoch_resume_exactly(one_node, synth, tmp_path):
+    "Both processes killed with -9 after step 3's checkpoint (epoch 2 of 2, its first batch), then resumed: the weights of the uninterrupted run."
+    held = tmp_path/'held'
+    p = torchrun_script(tmp_path, HOLD_AFTER, held, 3, '--data', synth, '--out', 'run', '--epochs', '2', '--ckpt_every', '1', *ARGS)
+    deadline = time.time() + 300
+    while p.poll() is None and time.time() < deadline and not held.exists(): time.sleep(0.05)
+    if not held.exists(): p.kill(); pytest.fail(f"the run never reached step 3: {p.communicate(timeout=60)[0][-3000:]}")
+    assert held.read_text() == '1 1' # one epoch done, one batch into the next
+    workers = [int((tmp_path/f'pid{rank}').read_text()) for rank in (0, 1)]
+    for pid in [p.pid, *workers]: os.kill(pid, signal.SIGKILL) # torchrun first, so that it cannot react, then both processes
+    p.communicate(timeout=60)
+    deadline = time.time() + 10
+    while any(os.path.exists(f'/proc/{pid}') and 'Z' not in open(f'/proc/{pid}/stat').read().split()[2] for pid in workers) and time.time() < deadline:
+        time.sleep(0.1)
+    assert load_checkpoint(tmp_path/'run'/'checkpoint.pt')['step'] == 3 and not (tmp_path/'run'/'model.safetensors').exists()
+    r = subprocess.run(['torchrun', '--nproc_per_node=2', f'--master_port={free_port()}', '--no-python', 'celeba_vae_train', '--resume', '--out', 'run'],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env_for(tmp_path/'home'))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert same_weights(tmp_path/'run'/'model.safetensors', one_node/'model.safetensors')
+
+
+# Poisons one weight on rank 1 only, before step `at`: that process's loss is non-finite at step `at`, the other's only
+# from the next step (once the all-reduced gradients carry the NaN). Both must stop at the same check, naming step `at`.
+POISON_ONE_RANK = """import sys
+import celeba_vae.train as T
+at = int(sys.argv[1]); sys.argv[1:] = sys.argv[2:]
+one_batch = T.Trainer.one_batch
+def poisoned(self, xb):
+    if self.rank == 1 and self.state.step == at - 1: self.model.fc_var.weight.data.fill_(float('inf'))
+    return one_batch(self, xb)
+T.Trainer.one_batch = poisoned
+from celeba_vae.cli import celeba_vae_train
+celeba_vae_train()
+"""
+
+def test_nan_on_one_process_stops_both_at_the_same_step(synth, tmp_path):
+    p = torchrun_script(tmp_path, POISON_ONE_RANK, 3, '--data', synth, '--out', 'run', '--epochs', '2', *ARGS)
+    try: out, _ = p.communicate(timeout=300)
+    except subprocess.TimeoutExpired: p.kill(); pytest.fail("a process did not stop")
+    assert p.returncode != 0, out[-3000:]
+    errors = {rank: [l for l in out.splitlines() if l.startswith(f'[default{rank}]:error: ')] for rank in (0, 1)}
+    assert len(errors[1]) == 1 and re.search(r'loss became -?(nan|inf) at step 3 ', errors[1][0]), out[-3000:]
+    assert len(errors[0]) == 1 and 'loss became non-finite on another process at step 3 ' in errors[0][0], out[-3000:]
+    ck = load_checkpoint(tmp_path/'run'/'checkpoint.pt')   # the epoch-1 checkpoint, written before the NaN, is kept
+    assert ck['step'] == 2 and all(torch.isfinite(v).all() for v in ck['model'].values() if v.is_floating_point())
+    assert not (tmp_path/'run'/'model.safetensors').exists()

@@ -57,63 +57,53 @@ def same_weights(a, b):
 
 # 1. kill -9 in each phase of a run (a step, validation, a checkpoint write), then --resume: exact
 
-# The run under test is the real command; this wrapper only records which phase it is in, in a file the test
-# watches, by wrapping the training chapter's own `train_step` and `evaluate` (the loop looks them up at call time).
-PHASES = """import sys, pathlib
+# The run under test is the real command. This wrapper holds it still in one phase so that the test's kill lands there,
+# every time: once the first checkpoint is on disk, the first time the run enters `target` it writes `paused` and sleeps.
+# It wraps the training chapter's own functions (the loop looks them up at call time): `vae_loss`, between a training
+# step's forward and backward passes; `evaluate`, validation; `os.replace` of a checkpoint's temporary file, whose bytes are
+# written and fsynced but not yet renamed into place. Sleeping changes no number the run computes.
+PAUSE = """import os, sys, time, pathlib, torch
 import celeba_vae.train as T
-phase = pathlib.Path(sys.argv[1])
-def marked(name, f):
+target, paused = sys.argv[1], pathlib.Path(sys.argv[2])
+sys.argv[1:] = sys.argv[3:]
+ckpt = pathlib.Path(sys.argv[sys.argv.index('--out') + 1], 'checkpoint.pt')
+def pause_in(name, f, when=lambda *a: True):
     def g(*a, **k):
-        phase.write_text(name)
-        try: return f(*a, **k)
-        finally: phase.write_text('between')
+        if name == target and when(*a) and ckpt.exists() and not paused.exists(): paused.write_text(name); time.sleep(300)
+        return f(*a, **k)
     return g
-T.train_step, T.evaluate = marked('step', T.train_step), marked('validation', T.evaluate)
+T.vae_loss = pause_in('step', T.vae_loss, lambda *a: torch.is_grad_enabled()) # not validation's calls
+T.evaluate = pause_in('validation', T.evaluate)
+os.replace = pause_in('write', os.replace, lambda src, dst: pathlib.Path(dst) == ckpt)
 from celeba_vae.cli import celeba_vae_train
-from celeba_vae.core import FolderInUse, FolderLock
-sys.argv[1:] = sys.argv[2:]
 celeba_vae_train()
 """
 
-def in_phase(out, phase_file, target):
-    "Whether the run in `out` (with a first checkpoint written) is now in `target`: 'step', 'validation' or 'write'."
-    if not (out/'checkpoint.pt').exists(): return False
-    if target == 'write': return bool(list(out.glob('checkpoint.pt.*.tmp')))
-    try: return phase_file.read_text() == target
-    except FileNotFoundError: return False
-
-
 def kill_in(target, synth, out, env, deadline_s=120):
-    "Start a run, kill -9 it the moment it is in `target`; return whether the kill landed there, in a live process."
-    phase, script = out.parent/f'{out.name}.phase', out.parent/'phases.py'
-    script.write_text(PHASES) # a file, not `python -c`: fastcore's call_parse reads the command line only in a script
-    p = subprocess.Popen([sys.executable, str(script), str(phase), '--data', str(synth), '--out', str(out), *TINY, '--ckpt_every', '1'],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    "Start a run, kill -9 it while it is held in `target` ('step', 'validation' or 'write')."
+    paused, script = out.parent/f'{out.name}.paused', out.parent/'pause.py'
+    script.write_text(PAUSE) # a file, not `python -c`: fastcore's call_parse reads the command line only in a script
+    p = subprocess.Popen([sys.executable, str(script), target, str(paused), '--data', str(synth), '--out', str(out), *TINY, '--ckpt_every', '1'],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.time() + deadline_s
-    while p.poll() is None and time.time() < deadline and not in_phase(out, phase, target): time.sleep(0.0005)
-    if not (p.poll() is None and in_phase(out, phase, target)): # missed it (the run ended first): no kill to count
-        p.kill(); p.wait(timeout=60); return False
+    while p.poll() is None and time.time() < deadline and not paused.exists(): time.sleep(0.05)
+    if not paused.exists(): p.kill(); pytest.fail(f"the run never paused in {target}: {p.communicate(timeout=60)[1][-2000:]}")
+    if target == 'write': assert list(out.glob('checkpoint.pt.*.tmp')) # the new checkpoint's bytes are there, not yet renamed
     p.send_signal(signal.SIGKILL)
     assert p.wait(timeout=60) == -9   # the kill hit a live process...
     assert not (out/'model.safetensors').exists()   # ...before training ended
-    return True
 
 
-def test_kill9_then_resume_is_exact(synth, tmp_path, env):
+@pytest.mark.parametrize('phase', ['step', 'validation', 'write'])
+def test_kill9_then_resume_is_exact(synth, tmp_path, env, phase):
     ref = tmp_path/'ref'
     assert cli('celeba_vae_train', '--data', synth, '--out', ref, *TINY, env=env).returncode == 0
-    hits = {'step': 0, 'validation': 0, 'write': 0}
-    for i in range(24):   # bounded: each phase is hit within a few tries
-        target = min(hits, key=hits.get)
-        if hits[target]: break
-        out = tmp_path/f'killed{i}'
-        if not kill_in(target, synth, out, env): continue
-        hits[target] += 1
-        ck = load_checkpoint(out/'checkpoint.pt')          # always loads
-        r = cli('celeba_vae_train', '--resume', '--out', out, env=env)
-        assert r.returncode == 0, r.stderr[-2000:]
-        assert same_weights(out, ref), f"a kill during {target} (resumed from step {ck['step']}) changed the result"
-    assert all(hits.values()), f"not every phase was hit: {hits}"
+    out = tmp_path/'killed'
+    kill_in(phase, synth, out, env)
+    ck = load_checkpoint(out/'checkpoint.pt')          # always loads
+    r = cli('celeba_vae_train', '--resume', '--out', out, env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert same_weights(out, ref), f"a kill during {phase} (resumed from step {ck['step']}) changed the result"
 
 
 def processes_using(path) -> list[int]:
@@ -334,17 +324,18 @@ def test_bad_cli_values(tmp_path, env, flags):
     one_line_error(cli('celeba_vae_train', *args, env=env), BAD_FLAGS[flags])
 
 
-# 8. the Reliability page names exactly these tests, one row each
+# 8. the Reliability page names exactly these tests and those of test_distributed.py, one row each
 
 def test_every_row_has_a_test():
     page = json.loads((Path(__file__).parent.parent/'nbs'/'12_reliability.ipynb').read_text())
-    text = ''.join(''.join(c['source']) for c in page['cells'] if c['cell_type'] == 'markdown')
+    text = ''.join(''.join(c['source']) + '\n' for c in page['cells'] if c['cell_type'] == 'markdown')
     rows = [l for l in text.splitlines() if l.startswith('| ') and not l.startswith(('| Fault', '|---'))]
     named = [re.findall(r'`(test_[^`]+)`', r.rsplit('|', 2)[-2]) for r in rows]
     assert all(len(n) == 1 for n in named), [r for r, n in zip(rows, named) if len(n) != 1]   # one test id per row
     named = [n[0] for n in named]
-    r = subprocess.run([sys.executable, '-m', 'pytest', '--collect-only', '-q', '-p', 'no:cacheprovider', __file__],
+    files = [__file__, str(Path(__file__).parent/'test_distributed.py')]
+    r = subprocess.run([sys.executable, '-m', 'pytest', '--collect-only', '-q', '-p', 'no:cacheprovider', *files],
                        capture_output=True, text=True, timeout=300)
     ids = [l.split('::', 1)[1] for l in r.stdout.splitlines() if '::' in l]
     collected = [i for i in ids if i != 'test_every_row_has_a_test']
-    assert sorted(named) == sorted(collected), (set(named) ^ set(collected), len(named), len(collected))
+    assert len(set(ids)) == len(ids) and sorted(named) == sorted(collected), (set(named) ^ set(collected), len(named), len(collected))
