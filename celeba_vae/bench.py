@@ -6,7 +6,7 @@
 __all__ = ['COUNTABLE', 'KINDS', 'BEFORE', 'seed_step', 'images_per_s', 'BareSteps', 'peak_gflops', 'mem_gbs', 'step_flops',
            'step_mflop_per_img', 'PILCelebA', 'baseline', 'ours', 'machine', 'bench', 'kind_of', 'profile_step',
            'step_bounds', 'profile_table', 'profile_study', 'scaling_point', 'random_images', 'scaling_study',
-           'plot_scaling', 'bench_report', 'celeba_vae_bench', 'read_run_record']
+           'plot_scaling', 'bench_report', 'celeba_vae_bench', 'cache_build_rates', 'read_run_record']
 
 # %% ../nbs/13_bench.ipynb #3cb5b650
 import csv, re, statistics, subprocess, sys, tempfile, time
@@ -25,11 +25,11 @@ from torch.utils.data import DataLoader, Dataset
 from torch.utils.flop_counter import FlopCounterMode
 
 # %% ../nbs/13_bench.ipynb #adacb156
-from .celeba import IMG_DIR, celeba_dir, read_partition
+from .celeba import celeba, open_image, read_partition
 from .core import cache_root, exit_on_error, peak_rss_mb
 from .kernels import cpu_kernels, step_kernels
 from .hardware import cpu_flags, cpu_name, pick_device, pick_precision, precision_name, synchronize, to_device
-from .loaders import CelebA64, U8Array, peak_rss_reading, to_model_input
+from .loaders import CelebA64, U8Array, cached_split, peak_rss_reading, to_model_input
 from .model import VAE
 from .synth import make_synthetic_celeba
 from .train import GraphedStep, TrainConfig, graphable, train, train_step
@@ -119,12 +119,12 @@ class PILCelebA(Dataset):
     "The usual CelebA pipeline: PIL decode, CenterCrop(148), Resize(64), ToTensor per item."
     def __init__(self, root, split:str='train'):
         from torchvision import transforms as T
-        self.root = celeba_dir(root)
-        self.names = read_partition(self.root)[split]
+        self.src = celeba(root)
+        self.names = read_partition(self.src)[split]
         self.tfm = T.Compose([T.RandomHorizontalFlip(), T.CenterCrop(148), T.Resize(64), T.ToTensor()])
     def __len__(self): return len(self.names)
     def __getitem__(self, i):
-        with Image.open(self.root/IMG_DIR/self.names[i]) as im: return self.tfm(im.convert('RGB')) * 2 - 1
+        with Image.open(open_image(self.src, self.names[i])) as im: return self.tfm(im.convert('RGB')) * 2 - 1
 
 def baseline(root, bs:int=128, steps:int=20, workers:int=2, device='cpu') -> float:
     "Images/s of the seed step fed by `PILCelebA` through a DataLoader with `workers` processes, NCHW fp32."
@@ -332,8 +332,15 @@ def celeba_vae_bench(data:str=None, # CelebA folder; default: a synthetic set dr
                      json:bool=False, # print one JSON object instead of a table
                      scaling:bool=False, # run the scaling study (dataset sizes up to 202,599, batch 32-512) instead
                      plot:str=None, # with --scaling: save the figure to this file
+                     cache_build:bool=False, # compare the cache build from the extracted folder and from the zip instead
                     ):
     "Measure the bare step, the AntixK-style pipeline and ours side by side, and print the ratios."
+    if cache_build:
+        r = cache_build_rates(n)
+        if json: print(json_dumps(r)); return
+        print(f"cache build of the train split ({r['n']:,} synthetic images): extracted folder {r['folder_img_s']:,.0f} img/s, "
+              f"zip {r['zip_img_s']:,.0f} img/s (medians of {r['rounds']}, alternating); zip/folder {r['zip_over_folder']:.2f}")
+        return
     if scaling:
         s = scaling_study(device=device)
         if plot: plot_scaling(s).savefig(plot, dpi=100)
@@ -345,6 +352,25 @@ def celeba_vae_bench(data:str=None, # CelebA folder; default: a synthetic set dr
     with redirect_stdout(sys.stderr) if json else nullcontext(): r = bench(data, n, bs, steps, device) # the training log is not the JSON
     if json: print(json_dumps(r)); return
     print(bench_report(r))
+
+# %% ../nbs/13_bench.ipynb #d3c2a002
+def cache_build_rates(n:int=2000, # images in the synthetic set (80 % of them are the train split built here)
+                      rounds:int=5, # builds from each side, alternating which goes first
+                      n_workers:int|None=None, # decoding processes; default: all cores
+                     ) -> dict:
+    "Images/s of the train split's cache build from the extracted folder and from the zip, side by side: medians and their ratio."
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        sides = {layout: make_synthetic_celeba(tmp/layout, n=n, seed=0, layout=layout) for layout in ('official', 'zip')}
+        rates, built = {layout: [] for layout in sides}, {}
+        for i in range(rounds):
+            for layout in (('official', 'zip') if i % 2 == 0 else ('zip', 'official')):
+                t0 = time.perf_counter(); built[layout] = cached_split(sides[layout], 'train', tmp/f'cache-{layout}-{i}', n_workers)
+                rates[layout].append(len(read_partition(sides[layout])['train']) / (time.perf_counter() - t0))
+            if not np.array_equal(np.load(built['zip'], mmap_mode='r'), np.load(built['official'], mmap_mode='r')):
+                raise AssertionError("the zip's cache differs from the folder's")
+    med = {layout: float(np.median(r)) for layout, r in rates.items()}
+    return dict(n=n, rounds=rounds, folder_img_s=med['official'], zip_img_s=med['zip'], zip_over_folder=med['zip'] / med['official'], runs=rates)
 
 # %% ../nbs/13_bench.ipynb #865730ae
 def read_run_record(folder) -> dict:

@@ -3,7 +3,7 @@
 Every test here is a row of the Reliability page (nbs/12_reliability.ipynb), which names its exact test id;
 `test_every_row_has_a_test` keeps the two in step, one row per collected test. Run with `pytest tests`.
 """
-import builtins, io, json, os, pickle, re, shutil, signal, subprocess, sys, time
+import builtins, io, json, os, pickle, re, shutil, signal, subprocess, sys, time, zipfile
 from functools import partial
 
 import numpy as np
@@ -13,7 +13,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from celeba_vae.celeba import ATTR_FILE, IMG_DIR, PARTITION_FILE, load_face
+from celeba_vae.celeba import ATTR_FILE, IMG_DIR, IMG_ZIP, PARTITION_FILE, load_face
 from celeba_vae.checkpoint import load_checkpoint
 from celeba_vae.cli import celeba_vae_train
 from celeba_vae.core import FolderInUse, FolderLock
@@ -204,6 +204,50 @@ def test_broken_data_one_clear_error(synth, tmp_path, env, fault):
     cache = Path(env['CELEBA_VAE_CACHE'])
     left = [p.name for p in cache.rglob('*') if p.is_file()] if cache.exists() else []
     assert not [n for n in left if 'partial' in n or n.endswith('.tmp')], left
+    assert not (tmp_path/'run'/'checkpoint.pt').exists()
+
+
+@pytest.fixture(scope='session')
+def synth_as(tmp_path_factory):
+    "The 300 synthetic faces in Kaggle's layout and as the official zip (read-only: tests copy them before breaking them)."
+    tmp = tmp_path_factory.mktemp('layouts')
+    return {layout: make_synthetic_celeba(tmp/layout, n=300, seed=0, layout=layout) for layout in ('kaggle', 'zip')}
+
+def rewrite_zip(d, member, data):
+    "Rewrite `d`'s zip with `member` holding `data` (None: left out)."
+    src, dst = d/IMG_ZIP, d/'new.zip'
+    with zipfile.ZipFile(src) as zs, zipfile.ZipFile(dst, 'w') as zd:
+        for info in zs.infolist():
+            if info.filename != member: zd.writestr(info, zs.read(info))
+            elif data is not None: zd.writestr(info, data)
+    os.replace(dst, src)
+
+def drop_csv_row(fn, name):
+    (fn).write_text(''.join(l for l in fn.read_text().splitlines(keepends=True) if not l.startswith(name + ',')))
+
+KAGGLE_IMAGES = f'{IMG_DIR}/{IMG_DIR}'
+BROKEN_COPIES = {
+    'kaggle: missing image': ('kaggle', lambda d: ((d/KAGGLE_IMAGES/'000005.jpg').unlink(), [f'{KAGGLE_IMAGES}/000005.jpg', 'listed in list_eval_partition.csv but missing'])[1]),
+    "kaggle: header not CelebA's": ('kaggle', lambda d: ((d/'list_attr_celeba.csv').write_text((d/'list_attr_celeba.csv').read_text().replace('image_id,5_o_Clock_Shadow', 'id,5_o_Clock_Shadow', 1)),
+                                                          ["list_attr_celeba.csv:1: header is not CelebA's"])[1]),
+    'kaggle: lists disagree': ('kaggle', lambda d: (drop_csv_row(d/'list_attr_celeba.csv', '000005.jpg'), ['list_attr_celeba.csv', 'no attributes for 000005.jpg, which list_eval_partition.csv lists'])[1]),
+    'zip: a web page': ('zip', lambda d: ((d/IMG_ZIP).write_bytes(b'<!DOCTYPE html><html>Google Drive - Quota exceeded</html>'), [IMG_ZIP, 'not a zip file'])[1]),
+    'zip: truncated': ('zip', lambda d: ((d/IMG_ZIP).write_bytes((d/IMG_ZIP).read_bytes()[:100_000]), [IMG_ZIP, 'not a whole zip file'])[1]),
+    'zip: member not a jpeg': ('zip', lambda d: (rewrite_zip(d, f'{IMG_DIR}/000005.jpg', b'<html>quota exceeded</html>'), [f'{IMG_ZIP}:{IMG_DIR}/000005.jpg', 'cannot decode'])[1]),
+    'zip: missing member': ('zip', lambda d: (rewrite_zip(d, f'{IMG_DIR}/000005.jpg', None), [f'{IMG_ZIP}:{IMG_DIR}/000005.jpg', 'listed in list_eval_partition.txt but missing'])[1]),
+}
+
+@pytest.mark.parametrize('fault', list(BROKEN_COPIES))
+def test_broken_copy_one_clear_error(synth_as, tmp_path, env, fault):
+    layout, damage = BROKEN_COPIES[fault]
+    data = tmp_path/'data'
+    shutil.copytree(synth_as[layout], data)
+    needles = damage(data)
+    one_line_error(cli('celeba_vae_train', '--data', data, '--out', tmp_path/'run', *TINY, env=env), *needles)
+    if 'jpeg' in fault: # only decoding finds it, which is what `celeba_vae_data --check` does
+        r = cli('celeba_vae_data', data, '--check', env=env)
+        assert r.returncode == 2 and [l for l in r.stdout.splitlines() if l.startswith('broken: ') and all(n in l for n in needles)], r.stdout[-2000:]
+    else: one_line_error(cli('celeba_vae_data', data, env=env), *needles)   # the describing command says the same
     assert not (tmp_path/'run'/'checkpoint.pt').exists()
 
 
