@@ -18,11 +18,11 @@ from safetensors.torch import load_file
 from torch import Tensor
 
 # %% ../nbs/10a_evaluation.ipynb #3d42bd46
-from .checkpoint import CheckpointError
+from .checkpoint import CheckpointError, load_run
 from .core import atomic_write, progress
 from .galleries import encode_all, latent_kl
 from .loaders import CelebA64, to_model_input
-from .train import count_active, load_run
+from .loss import count_active
 
 # %% ../nbs/10a_evaluation.ipynb #cdc8ff92
 @torch.no_grad()

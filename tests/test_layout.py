@@ -58,3 +58,16 @@ def test_notebooks_are_light():
     assert all(s < 500_000 for s in sizes.values()), {k: v for k, v in sizes.items() if v >= 500_000}
     total = sum(p.stat().st_size for p in (ROOT/'nbs').rglob('*') if p.is_file())
     assert total < 2_500_000, f"nbs/ holds {total:,} bytes"
+
+
+def test_no_markdown_cell_over_400_words():
+    "Prose cells say one thing each: none runs past 400 words."
+    long = [(nb.name, c['id'], len(''.join(c['source']).split())) for nb in sorted((ROOT/'nbs').glob('*.ipynb'))
+            for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'markdown' and len(''.join(c['source']).split()) > 400]
+    assert not long, long
+
+
+def test_only_the_commands_import_the_training_loop():
+    "Evaluating, sampling and exploring need weights, not the loop: only `cli` and `bench` import `train`."
+    importers = {p.stem for p in (ROOT/PKG).glob('*.py') if not p.stem.startswith('_') and 'train' in imported_modules(p)}
+    assert importers == {'cli', 'bench'}, importers
