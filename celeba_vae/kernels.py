@@ -671,7 +671,7 @@ class ConvGemmWeightGrad(torch.autograd.Function):
         gw, gb = gw.to(w_dtype), (None if gb is None else gb.to(w_dtype))
         return gx, gw, gb, *[None] * 8
 
-# %% ../nbs/06a_kernels.ipynb #4f384bd7
+# %% ../nbs/06a_kernels.ipynb #06ac0001
 def _square(v):
     "An int for an int or a tuple of equal ints; None for anything else (a 'same' padding, unequal sides)."
     if isinstance(v, int): return v
@@ -682,10 +682,17 @@ _CONV_ARGS = {torch.conv2d: ('input', 'weight', 'bias', 'stride', 'padding', 'di
 _BN_ARGS = ('input', 'running_mean', 'running_var', 'weight', 'bias', 'training', 'momentum', 'eps')
 _BN_DEFAULTS = {'running_mean': None, 'running_var': None, 'weight': None, 'bias': None, 'training': False, 'momentum': 0.1, 'eps': 1e-5}
 
+# %% ../nbs/06a_kernels.ipynb #4f384bd7
 class CPUKernelFixes(TorchFunctionMode):
-    "Inside this mode conv weight gradients are one GEMM (`gemm_weight_grads`; patches by `im2col`, product by `gemm_kernel`), few-channel transposed convolutions a kernel (`small_conv_transpose`), convolutions to 2×2 maps one GEMM (`tiny_conv_gemm`), batch norm + activation one kernel (`fused_bn_act`), other few-channel batch norm NCHW (`small_bn`)."
-    def __init__(self, gemm_weight_grads:bool=True, fused_bn_act:bool=True, small_bn:bool=True, im2col:bool=True, gemm_kernel:bool=True,
-                 small_conv_transpose:bool=True, tiny_conv_gemm:bool=True):
+    "The step's operations, rerouted to the speed-ups switched on."
+    def __init__(self, gemm_weight_grads:bool=True, # a convolution's weight gradient as one GEMM
+                 fused_bn_act:bool=True, # batch norm and its activation as one kernel
+                 small_bn:bool=True, # other few-channel batch norms in NCHW
+                 im2col:bool=True, # the GEMM's patches by our `im2col`
+                 gemm_kernel:bool=True, # the GEMM by our kernel
+                 small_conv_transpose:bool=True, # few-channel transposed convolutions by our kernel
+                 tiny_conv_gemm:bool=True, # convolutions to 2×2 maps as one GEMM
+                ):
         super().__init__()
         store_attr('gemm_weight_grads, fused_bn_act, small_bn, im2col, gemm_kernel, small_conv_transpose, tiny_conv_gemm')
         self.block = None # (batch norm, activation, slope) of the block being entered

@@ -103,7 +103,8 @@ def test_kill9_then_resume_is_exact(synth, tmp_path, env, phase):
     ck = load_checkpoint(out/'checkpoint.pt')          # always loads
     r = cli('celeba_vae_train', '--resume', '--out', out, env=env)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert same_weights(out, ref), f"a kill during {phase} (resumed from step {ck['step']}) changed the result"
+    assert same_weights(out, ref), (f"a kill during {phase} (resumed from step {ck['step']}) changed the result",
+                                    (ref/'metrics.csv').read_text(), (out/'metrics.csv').read_text())   # where they part, if they do
 
 
 def processes_using(path) -> list[int]:
