@@ -6,7 +6,8 @@
 __all__ = ['ARITHMETIC_KERNELS_OFF', 'KINDS', 'PYTORCH_ONLY', 'seed_step', 'images_per_s', 'BareSteps', 'peak_gflops', 'mem_gbs',
            'step_flops', 'step_mflop_per_img', 'PILCelebA', 'baseline', 'our_pipeline', 'machine', 'bench', 'kind_of',
            'profile_step', 'step_bounds', 'profile_table', 'profile_study', 'scaling_point', 'random_images',
-           'scaling_study', 'plot_scaling', 'bench_report', 'celeba_vae_bench', 'cache_build_rates', 'read_run_record']
+           'scaling_study', 'peak_rss_reading', 'plot_scaling', 'bench_report', 'celeba_vae_bench', 'cache_build_rates',
+           'read_run_record']
 
 # %% ../nbs/13_bench.ipynb #3cb5b650
 import csv, re, statistics, subprocess, sys, tempfile, time
@@ -29,14 +30,14 @@ from .celeba import celeba, open_image, read_partition
 from .core import cache_root, exit_on_error, peak_rss_mb
 from .kernels import cpu_kernels, step_kernels
 from .hardware import cpu_flags, cpu_name, pick_device, pick_precision, precision_name, synchronize, to_device
-from .loaders import CelebA64, U8Array, cached_split, peak_rss_reading, to_model_input
+from .loaders import CelebA64, U8Array, cached_split, to_model_input
 from .model import VAE
 from .synth import make_synthetic_celeba
 from .train import GraphedStep, TrainConfig, graphable, train, train_step
 
 # %% ../nbs/13_bench.ipynb #49f26e17
 def seed_step(device, channels_last:bool=True, dtype:torch.dtype|None=None, ours:bool=False):
-    "The seed model, its Adam, and a function doing one `train_step` on a batch: ours' (fused Adam, the CPU kernels, on a GPU a CUDA graph) or PyTorch's own."
+    "The seed model, its Adam, and a one-batch step function."
     model = VAE().to(device)
     if channels_last: model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=0.005, fused=ours)
@@ -46,7 +47,7 @@ def seed_step(device, channels_last:bool=True, dtype:torch.dtype|None=None, ours
     return step
 
 def images_per_s(step, batches, warmup:int=2, device=torch.device('cpu')) -> float:
-    "Throughput of `step` over `batches` (an iterable of image batches), after `warmup` untimed ones."
+    "Images/s of `step` over `batches`, after `warmup`."
     it = iter(batches)
     for _ in range(warmup): step(to_device(next(it), device))
     synchronize(device)
@@ -58,7 +59,7 @@ def images_per_s(step, batches, warmup:int=2, device=torch.device('cpu')) -> flo
 
 # %% ../nbs/13_bench.ipynb #2096c150
 class BareSteps:
-    "Bare-step variants on one random batch, timed in interleaved rounds; `medians()` gives each one's median images/s."
+    "Bare-step variants, timed in interleaved rounds."
     def __init__(self, variants:dict, # name: (channels_last, autocast dtype or None, ours: CPU kernels and fused Adam)
                  bs:int=128, device='cpu'):
         self.bs, self.device = bs, torch.device(device)
@@ -90,7 +91,7 @@ def _seconds_per_call(fn, device, min_s:float=0.2) -> float:
     return secs / n
 
 def peak_gflops(dtype:torch.dtype|None, device='cpu', sizes=(2048, 4096), rounds:int=3) -> float:
-    "The best GFLOP/s of an n×n by n×n matrix product in `dtype` (None: fp32) on `device`, over `sizes` and `rounds`."
+    "Best GFLOP/s of a square matrix product in `dtype`."
     device, best = torch.device(device), 0.0
     for n in sizes:
         a, b = (torch.randn(n, n, device=device).to(dtype or torch.float32) for _ in range(2))
@@ -105,7 +106,7 @@ def mem_gbs(device='cpu', mb:int=256, rounds:int=3) -> float:
 ARITHMETIC_KERNELS_OFF = dict(gemm_kernel=False, small_conv_transpose=False) # the C kernels that do arithmetic, off: the counter sees only PyTorch's ops
 
 def step_flops(device='cpu', dtype:torch.dtype|None=None, bs:int=128, ours:bool=True) -> dict[str, int]:
-    "FLOPs of one of ours' steps (or PyTorch's own) on a batch of `bs`, counted by `FlopCounterMode`, by operation."
+    "FLOPs of one step of batch `bs`, by operation."
     step = seed_step(torch.device(device), True, dtype, ours)
     with cpu_kernels(**ARITHMETIC_KERNELS_OFF), FlopCounterMode(display=False) as counter: step(torch.rand(bs, 3, 64, 64, device=device).contiguous(memory_format=torch.channels_last))
     return {str(op).removeprefix('aten.'): n for op, n in counter.get_flop_counts()['Global'].items()}
@@ -127,7 +128,7 @@ class PILCelebA(Dataset):
         with Image.open(open_image(self.src, self.names[i])) as im: return self.tfm(im.convert('RGB')) * 2 - 1
 
 def baseline(root, bs:int=128, steps:int=20, workers:int=2, device='cpu') -> float:
-    "Images/s of the seed step fed by `PILCelebA` through a DataLoader with `workers` processes, NCHW fp32."
+    "Images/s of the seed step fed by the PIL pipeline."
     device = torch.device(device)
     batches = iter(DataLoader(PILCelebA(root), bs, shuffle=True, num_workers=workers, drop_last=True))
     try: return images_per_s(seed_step(device, channels_last=False), islice(batches, steps + 2), device=device) # fewer if the split is short
@@ -135,7 +136,7 @@ def baseline(root, bs:int=128, steps:int=20, workers:int=2, device='cpu') -> flo
 
 # %% ../nbs/13_bench.ipynb #8a17791a
 def our_pipeline(root, bs:int=128, epochs:int=3, device='cpu') -> tuple[float, float, float]:
-    "`(images/s of train end to end, images/s of its epochs alone, cache building images/s)`, on a fresh cache."
+    "Images/s of `train` end to end, of its epochs, of the cache build."
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         n_cached = len(CelebA64(root, 'train', tmp)) + len(CelebA64(root, 'valid', tmp))
@@ -186,7 +187,7 @@ _KIND_PATTERNS = [('data', r'^data$'), ('optimizer', r'^Optimizer\.'), ('bn_act'
                   ('forward', r'convolution|ConvGemmWeightGrad$|^aten::addmm$')]
 
 def kind_of(event) -> str:
-    "The kind of work (a key of `KINDS`) of a profiler event: from its name, else from its nearest ancestor's."
+    "The kind of work (`KINDS`) of a profiler event."
     while event is not None:
         for kind, pattern in _KIND_PATTERNS:
             if re.search(pattern, event.name): return kind
@@ -196,7 +197,7 @@ def kind_of(event) -> str:
 # %% ../nbs/13_bench.ipynb #7ea4cd75
 def profile_step(flags:dict|None=None, # `cpu_kernels` settings; None: all that apply
                  bs:int=128, steps:int=8, device='cpu') -> dict:
-    "Milliseconds a step by kind of work (`KINDS`) over `steps` profiled steps of ours' step, and the step's wall time (`wall`)."
+    "Milliseconds a step by kind of work, and the wall time."
     device = torch.device(device)
     images, rng = torch.randint(0, 256, (4096, 3, 64, 64), dtype=torch.uint8), torch.Generator().manual_seed(0)
     step = seed_step(device, True, pick_precision(device), ours=True)
@@ -246,7 +247,7 @@ def _profile_in_new_process(flags:dict|None, bs:int, steps:int) -> dict:
     return json_loads(subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True, timeout=1800).stdout.splitlines()[-1])
 
 def profile_study(bs:int=128, steps:int=8) -> dict:
-    "Profiles before and after (`PYTORCH_ONLY`, then all the speed-ups), each in a fresh process, with the bounds on this machine."
+    "Profiles with every speed-up off and on, with the bounds."
     before, after = _profile_in_new_process(PYTORCH_ONLY, bs, steps), _profile_in_new_process(None, bs, steps)
     peak, bandwidth = peak_gflops(pick_precision(torch.device('cpu'))), mem_gbs()
     return dict(date=str(date.today()), machine=machine(), torch=torch.__version__, peak_gflops=peak, mem_gbs=bandwidth,
@@ -254,7 +255,7 @@ def profile_study(bs:int=128, steps:int=8) -> dict:
 
 # %% ../nbs/13_bench.ipynb #79dadf8e
 def scaling_point(array_path, n:int, bs:int, steps:int, device='auto') -> dict:
-    "Images/s of ours' step fed in random batches from the first `n` images of a uint8 array, and this process's peak RSS."
+    "Images/s and peak RSS of ours' step on `n` images."
     device = pick_device(device)
     images = U8Array(array_path)
     order = np.random.default_rng(0).permutation(n)
@@ -272,7 +273,7 @@ def random_images(path, n:int, chunk:int=8192) -> Path:
 
 def scaling_study(sizes=(3_000, 20_000, 100_000, 202_599), batch_sizes=(32, 64, 128, 256, 512), images:int=3072,
             device='auto') -> dict:
-    "Throughput and peak RSS of ours at each dataset size (batch 128) and each batch size (largest dataset), each in a fresh process."
+    "Images/s and peak RSS by dataset size and batch size."
     with tempfile.TemporaryDirectory() as tmp:
         path = random_images(Path(tmp)/'images.npy', max(sizes))
         run = lambda n, bs: json_loads(subprocess.run(
@@ -284,9 +285,24 @@ def scaling_study(sizes=(3_000, 20_000, 100_000, 202_599), batch_sizes=(32, 64, 
         reads = [dict(zip(['n', 'rss_before_mb', 'peak_rss_mb', 'read_mb'], (n, *peak_rss_reading(path, 128, n)))) for n in sizes]
     return dict(date=str(date.today()), machine=machine(pick_device(device)), torch=torch.__version__, by_size=by_size, by_bs=by_bs, reads=reads)
 
+# %% ../nbs/13_bench.ipynb #d3c2a009
+def peak_rss_reading(array_path, bs:int=128, n:int|None=None) -> tuple[float, float, float]:
+    "RSS before, peak RSS and MB read, reading `n` images."
+    code = f"""import json, numpy as np
+from celeba_vae.core import peak_rss_mb
+from celeba_vae.loaders import U8Array
+before = peak_rss_mb()
+a = U8Array({str(array_path)!r})
+n = min(len(a), {n} or len(a))
+perm = np.random.default_rng(0).permutation(n)
+for i in range(0, n, {bs}): a[np.sort(perm[i:i + {bs}])]
+print(json.dumps([before, peak_rss_mb(), a.nbytes * n / len(a) / 2**20]))"""
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True, timeout=600).stdout
+    return tuple(json_loads(out.splitlines()[-1]))
+
 # %% ../nbs/13_bench.ipynb #0fb59571
 def plot_scaling(s:dict):
-    "Three panels: images/s against dataset size, memory against dataset size, images/s and memory against batch size."
+    "The scaling study as three panels."
     import matplotlib.pyplot as plt
     fig, (a, b, c) = plt.subplots(1, 3, figsize=(14, 3.8))
     ns = [p['n'] for p in s['by_size']]
@@ -334,7 +350,7 @@ def celeba_vae_bench(data:str=None, # CelebA folder; default: a synthetic set dr
                      plot:str=None, # with --scaling: save the figure to this file
                      cache_build:bool=False, # compare the cache build from the extracted folder and from the zip instead
                     ):
-    "Measure the bare step, the AntixK-style pipeline and ours side by side, and print the ratios."
+    "Measure the bare step, the PIL pipeline and ours."
     if cache_build:
         r = cache_build_rates(n)
         if json: print(json_dumps(r)); return
@@ -358,7 +374,7 @@ def cache_build_rates(n:int=2000, # images in the synthetic set (80 % of them ar
                       rounds:int=5, # builds from each side, alternating which goes first
                       n_workers:int|None=None, # decoding processes; default: all cores
                      ) -> dict:
-    "Images/s of the train split's cache build from the extracted folder and from the zip, side by side: medians and their ratio."
+    "Cache builds from folder and zip, side by side."
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         sides = {layout: make_synthetic_celeba(tmp/layout, n=n, seed=0, layout=layout) for layout in ('official', 'zip')}
@@ -374,7 +390,7 @@ def cache_build_rates(n:int=2000, # images in the synthetic set (80 % of them ar
 
 # %% ../nbs/13_bench.ipynb #865730ae
 def read_run_record(folder) -> dict:
-    "The record of a timed run kept in `folder`: its metrics.csv rows, GNU time's figures and the notes beside them."
+    "The record of a timed run kept in `folder`."
     folder = Path(folder)
     gnu = dict(l.strip().rsplit(': ', 1) for l in (folder/'time.txt').read_text().splitlines() if ': ' in l)
     return dict(metrics=list(csv.DictReader(open(folder/'metrics.csv'))), notes=json_loads((folder/'notes.json').read_text()),

@@ -34,20 +34,20 @@ CELEBA_SIZE = (178, 218) # width, height of the aligned images
 # %% ../nbs/01_celeba.ipynb #1384904e
 @dataclass(frozen=True)
 class CelebAFolder:
-    "A copy of CelebA: the folder of its lists, its layout, and its images (a folder, or a zip read in place)."
+    "A copy of CelebA: its lists, layout and images."
     root: Path # the folder holding the list files
     layout: str # official, torchvision, kaggle or zip
     images: Path # the folder of JPEGs, or the zip holding them
     @property
     def zipped(self) -> bool: return self.images.suffix == '.zip'
     def list_file(self, txt:str) -> Path:
-        "The list `txt` (`PARTITION_FILE` or `ATTR_FILE`), or Kaggle's CSV of it where only that is here."
+        "The list `txt`, or Kaggle's CSV of it."
         csv = self.root/Path(txt).with_suffix('.csv').name
         return csv if csv.is_file() and not (self.root/txt).is_file() else self.root/txt
 
 # %% ../nbs/01_celeba.ipynb #f1c2a002
 def find_celeba(path) -> CelebAFolder:
-    "The CelebA copy at `path` (or torchvision's `path/celeba`), in whichever layout it is."
+    "The CelebA copy at `path`, in any layout."
     path = Path(path).expanduser()
     if not path.exists(): raise CelebAError(f"{path}: no such folder")
     if not path.is_dir(): raise CelebAError(f"{path}: not a folder (expected a CelebA folder holding {IMG_DIR}/ or {IMG_ZIP})")
@@ -67,7 +67,7 @@ def celeba_dir(path) -> Path:
 
 # %% ../nbs/01_celeba.ipynb #763fa717
 def list_lines(fn:Path, csv_header:str) -> tuple[list[str], int, str|None]:
-    "The lines of a list file after its CSV header (checked to be `csv_header`), the first one's number, and the separator."
+    "A list file's lines, first line number and separator."
     lines = fn.read_text().splitlines()
     if fn.suffix != '.csv': return lines, 1, None
     if not lines or lines[0].strip() != csv_header:
@@ -91,7 +91,7 @@ def read_partition(src) -> dict[str, list[str]]:
 
 # %% ../nbs/01_celeba.ipynb #44dd05c2
 def read_attrs(src) -> tuple[list[str], dict[str, np.ndarray]]:
-    "Attribute names and a name → int8 array of ±1 map, from `src`'s attribute list (text or CSV)."
+    "Attribute names, and each image's ±1 values."
     fn = celeba(src).list_file(ATTR_FILE)
     lines, first, sep = list_lines(fn, ','.join(['image_id', *CELEBA_ATTRS]))
     if sep is None: # the text file: a count line, then the names
@@ -116,7 +116,7 @@ def read_attrs(src) -> tuple[list[str], dict[str, np.ndarray]]:
 
 # %% ../nbs/01_celeba.ipynb #15c83af9
 def write_lists(root, rows, csv:bool=False):
-    "Write `root`'s partition and attribute files for `rows` of (name, split, 40 values), as the real files or Kaggle's CSVs."
+    "Write the partition and attribute lists of `rows`."
     root = Path(root)
     if csv:
         (root/PARTITION_FILE).with_suffix('.csv').write_text('image_id,partition\n' + ''.join(f"{n},{s}\n" for n, s, _ in rows))
@@ -142,7 +142,7 @@ CROP, IMG_SIZE = 148, 64
 PREPROCESSING = {'crop': CROP, 'size': IMG_SIZE, 'resample': 'PIL bilinear (antialiased)', 'source_size': CELEBA_SIZE}
 
 def load_face(file) -> np.ndarray:
-    "Decode one aligned CelebA JPEG (a path, or a file with a `name`), center-crop 148×148, resize to 64×64: uint8 (3, 64, 64)."
+    "One aligned face, cropped to 148 and resized to 64."
     where = file if isinstance(file, (str, os.PathLike)) else file.name # a Path's .name would drop its folder
     try:
         with Image.open(file) as im:
@@ -166,13 +166,13 @@ def _zip_index(path:Path, stamp:tuple) -> tuple[zipfile.ZipFile, str]:
     return zf, IMG_DIR + '/' if any(n.startswith(IMG_DIR + '/') for n in zf.namelist()) else ''
 
 def open_zip(path) -> tuple[zipfile.ZipFile, str]:
-    "The zip at `path`, its index read once per file version, and the folder its images are in (`img_align_celeba/`)."
+    "The zip at `path`, opened once, and its image folder."
     st = os.stat(path)
     return _zip_index(Path(path), (st.st_size, st.st_mtime_ns))
 
 # %% ../nbs/01_celeba.ipynb #f1c2a011
 def read_member(zf:zipfile.ZipFile, info:zipfile.ZipInfo) -> bytes:
-    "The bytes of the member `info`, read at its offset (stored or deflated), checked against its CRC-32."
+    "The bytes of the member `info`, CRC-checked."
     if not hasattr(os, 'pread') or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED): return zf.read(info)
     fd, at = zf.fp.fileno(), info.header_offset
     header = os.pread(fd, 30, at)
@@ -184,7 +184,7 @@ def read_member(zf:zipfile.ZipFile, info:zipfile.ZipInfo) -> bytes:
 
 # %% ../nbs/01_celeba.ipynb #f1c2a008
 def open_image(src:CelebAFolder, name:str):
-    "The JPEG `name` of `src`: its path, or (zipped) its bytes as a file named `ZIP:member`."
+    "The JPEG `name` of `src`, as a path or a file."
     if not src.zipped: return src.images/name
     zf, folder = open_zip(src.images)
     try: f = io.BytesIO(read_member(zf, zf.getinfo(folder + name)))

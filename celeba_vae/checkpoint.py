@@ -24,7 +24,7 @@ class CheckpointError(ValueError):
     "A checkpoint or weights file that cannot be loaded safely; the message names the file."
 
 def save_checkpoint(path, state:dict, writer:ThreadPoolExecutor|None=None) -> Future|None:
-    "Write `state` (tensors and plain values only) to `path` atomically; with a `writer`, serialise now and write there."
+    "Write `state` to `path` atomically, maybe on `writer`."
     buf = io.BytesIO()
     torch.save(state, buf) # serialised here, before training changes the tensors
     if writer is None: return atomic_write(path, buf.getvalue())
@@ -32,7 +32,7 @@ def save_checkpoint(path, state:dict, writer:ThreadPoolExecutor|None=None) -> Fu
 
 # %% ../nbs/07_checkpoint.ipynb #a81320ed
 def load_checkpoint(path) -> dict:
-    "Load a checkpoint written by `save_checkpoint`, refusing anything but tensors and plain values."
+    "Load a checkpoint of plain tensors and values only."
     path = Path(path)
     if not path.is_file(): raise CheckpointError(f"{path}: no checkpoint here")
     try:
@@ -62,7 +62,7 @@ def save_weights(path, model):
 
 # %% ../nbs/07_checkpoint.ipynb #9b62be52
 def load_weights(path, model):
-    "Load a safetensors state_dict into `model`; a damaged file (header or tensor data) is refused naming the file."
+    "Load safetensors weights into `model`, checked."
     try:
         with safe_open(str(path), 'pt') as f: expected = (f.metadata() or {}).get('sha256')
         tensors = load_file(str(path))
@@ -80,4 +80,5 @@ def load_run(run) -> tuple[VAE, AttrDict]:
     run = Path(run)
     if not (run/'config.json').is_file(): raise CheckpointError(f"{run}: not a run folder (no config.json)")
     cfg = AttrDict(json.loads((run/'config.json').read_text()))
-    return load_weights(run/'model.safetensors', VAE(latent_dim=cfg.latent_dim)).eval(), cfg
+    model = VAE(**{k: cfg[k] for k in ('latent_dim',) if k in cfg}) # a config without it: the seed's size
+    return load_weights(run/'model.safetensors', model).eval(), cfg

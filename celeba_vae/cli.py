@@ -29,7 +29,7 @@ from .train import TrainConfig, agree, broadcast, fixed_on_resume, init_distribu
 
 # %% ../nbs/11_cli.ipynb #2c94a942
 def resume_config(run:Path, given:dict) -> TrainConfig:
-    "The config of the run in `run` with the flags `given`; refuses flags that would change its model or data order."
+    "The run's config with the flags `given`."
     if not (run/'config.json').is_file(): raise CheckpointError(f"{run}: no run to resume here (no config.json)")
     cfg = read_config(run)
     for k in fixed_on_resume():
@@ -41,7 +41,7 @@ def resume_config(run:Path, given:dict) -> TrainConfig:
 
 # %% ../nbs/11_cli.ipynb #e26ced06
 def interrupted(run:Path) -> str:
-    "The line for a run stopped by Ctrl-C: its last checkpoint's step and the command that resumes it."
+    "What to say when Ctrl-C stops a run."
     ck = run/'checkpoint.pt'
     if not ck.exists(): return f"interrupted before the first checkpoint; nothing to resume in {run}"
     return (f"interrupted: the last checkpoint, {ck}, is at step {load_checkpoint(ck)['step']}; "
@@ -53,7 +53,7 @@ def flag_type(anno):
     return next(a for a in typing.get_args(anno) if a is not type(None)) if typing.get_args(anno) else anno
 
 def train_parser() -> argparse.ArgumentParser:
-    "`celeba_vae_train`'s flags: one for each field of `TrainConfig`, with its comment as help, and `--resume`."
+    "`celeba_vae_train`'s flags, from `TrainConfig`."
     p = argparse.ArgumentParser(prog='celeba_vae_train', description=celeba_vae_train.__doc__)
     for name, d in docments(TrainConfig, full=True, returns=False).items():
         if d.anno is bool: p.add_argument(f'--{name}', action='store_true', default=None, help=d.docment)
@@ -65,7 +65,7 @@ def train_parser() -> argparse.ArgumentParser:
 @exit_on_error
 def celeba_vae_train(argv:list[str]|None=None, # the command line; None with no `flags`: the process's own
                      **flags): # from Python: the flags as keyword arguments, e.g. `epochs=2, resume=True`
-    "Train the seed's VAE on CelebA (or the synthetic set) and write a run folder with its galleries."
+    "Train the seed's VAE and write a run folder."
     if argv is not None or not flags: flags = vars(train_parser().parse_args(argv))
     resume, given = flags.pop('resume', False), {k: v for k, v in flags.items() if v is not None}
     unknown = set(given) - {f.name for f in fields(TrainConfig)}
@@ -126,7 +126,7 @@ def celeba_vae_eval(run:str=None, # run folder written by celeba_vae_train
                     json:bool=False, # print one JSON object instead of a table
                     inception_weights:str=None, # the FID Inception weights (pt_inception-2015-12-05-6726825d.pth)
                    ):
-    "How good a trained run is: reconstruction, likelihood bounds, latent use and, with the Inception weights, sample quality."
+    "How good a trained run is."
     if run is None: raise ValueError("give the run folder: celeba_vae_eval --run RUN")
     if split not in ('test', 'valid'): raise ValueError(f"split={split!r}: expected test or valid")
     r = evaluate_run(run, data, split, k, inception_weights)
@@ -136,7 +136,7 @@ def celeba_vae_eval(run:str=None, # run folder written by celeba_vae_train
 
 # %% ../nbs/11_cli.ipynb #c1c2a002
 def describe_celeba(src) -> list[str]:
-    "Lines that say what the CelebA copy `src` holds: its layout, images per split and attributes."
+    "What the CelebA copy `src` holds, in lines."
     parts, attr_file = read_partition(src), src.list_file(ATTR_FILE)
     layout = {'official': 'the official layout', 'torchvision': "torchvision's layout", 'kaggle': "Kaggle's layout", 'zip': 'the official zip, read in place'}
     lines = [f"{src.root}: CelebA in {layout[src.layout]}, images in {src.images}",
@@ -154,7 +154,7 @@ def celeba_vae_data(data:str, # a CelebA folder, in any of the four layouts
                     check:bool=False, # open every image once; list the broken ones (exit status 2 if any)
                     cache_dir:str=None, # the cache to look for; default: the one training uses
                    ):
-    "Say what a CelebA folder holds (layout, images per split, attributes, cache) before anyone waits for a cache."
+    "Say what a CelebA folder holds."
     src = find_celeba(data)
     if src.zipped: open_zip(src.images) # a zip that is not one: one line, before anything else
     for line in describe_celeba(src): print(line)

@@ -16,7 +16,7 @@ from fastprogress.fastprogress import IN_NOTEBOOK, progress_bar
 
 # %% ../nbs/00_core.ipynb #4605a00c
 def exit_on_error(f):
-    "Wrap a command so that bad input, a failed write or a diverged run prints `error: ...` and exits with status 2."
+    "Turn a command's expected failures into one line, exit 2."
     @functools.wraps(f)
     def _inner(*args, **kwargs):
         try: return f(*args, **kwargs)
@@ -27,7 +27,7 @@ def exit_on_error(f):
 
 # %% ../nbs/00_core.ipynb #6a7bd284
 def atomic_write(path, data:bytes):
-    "Write `data` to `path` so that a crash leaves either the old file or the new one: own temporary file, fsync, rename."
+    "Write `data` to `path`: old file or new, never half."
     path = Path(path)
     tmp = path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
     try:
@@ -39,7 +39,7 @@ def atomic_write(path, data:bytes):
 
 # %% ../nbs/00_core.ipynb #d34dc010
 def fsync_folder(path):
-    "Make the latest renames in the folder `path` durable (where the OS allows opening folders)."
+    "Make the latest renames in `path` durable."
     if not hasattr(os, 'O_DIRECTORY'): return
     fd = os.open(path, os.O_DIRECTORY)
     try: os.fsync(fd)
@@ -50,7 +50,7 @@ class FolderInUse(ValueError):
     "Another live process holds the folder."
 
 class FolderLock:
-    "An exclusive lock on the folder `path` (its `.lock` file) while in a `with` block; refuses at once if another process holds it."
+    "An exclusive lock on the folder `path`."
     def __init__(self, path): self.path = Path(path)/'.lock'
 
 # %% ../nbs/00_core.ipynb #a32ab364
@@ -99,14 +99,14 @@ os.register_at_fork(after_in_child=lambda: getattr(_tie, 'on', False) and die_wi
 
 @contextlib.contextmanager
 def tied_children():
-    "Processes forked in this block (by this thread) end when this process ends, however it ends."
+    "Processes forked here end when this one ends."
     old, _tie.on = getattr(_tie, 'on', False), True
     try: yield
     finally: _tie.on = old
 
 # %% ../nbs/00_core.ipynb #7eb61bb3
 def cache_root() -> Path:
-    "Where caches and the default synthetic data live: `$CELEBA_VAE_CACHE`, else `~/.cache/celeba_vae`."
+    "`$CELEBA_VAE_CACHE`, else `~/.cache/celeba_vae`."
     return Path(os.environ.get('CELEBA_VAE_CACHE', Path.home()/'.cache'/'celeba_vae')).expanduser()
 
 # %% ../nbs/00_core.ipynb #f3d81c8a

@@ -27,7 +27,7 @@ from .loss import count_active
 # %% ../nbs/10a_evaluation.ipynb #cdc8ff92
 @torch.no_grad()
 def reconstruction_metrics(model, x:Tensor) -> dict[str, Tensor]:
-    "Per image: `mse` on [-1, 1], `psnr` (dB) and `ssim` on [0, 1], of the posterior mean's decode of `x` (B, 3, H, W) in [-1, 1]."
+    "MSE, PSNR and SSIM of each image's reconstruction."
     from torchmetrics.functional.image import structural_similarity_index_measure as ssim
     recon = model.decode(model.encode(x)[0]).float()
     mse = ((recon - x) ** 2).flatten(1).mean(1)
@@ -38,7 +38,7 @@ def reconstruction_metrics(model, x:Tensor) -> dict[str, Tensor]:
 # %% ../nbs/10a_evaluation.ipynb #6ed14dc2
 @torch.no_grad()
 def fit_sigma(model, batches, seed:int=0) -> float:
-    "The decoder's maximum-likelihood std on `batches` (images in [-1, 1]): the RMS error of decoding z ~ q(z|x)."
+    "The decoder's maximum-likelihood std on `batches`."
     se, n, g = 0.0, 0, torch.Generator().manual_seed(seed)
     for x in batches:
         mu, logvar = model.encode(x)
@@ -49,7 +49,7 @@ def fit_sigma(model, batches, seed:int=0) -> float:
 # %% ../nbs/10a_evaluation.ipynb #57676ebb
 @torch.no_grad()
 def log_weights(model, x:Tensor, k:int, sigma:float, generator=None) -> Tensor:
-    "log p(x|z) + log p(z) − log q(z|x) for `k` codes z ~ q(z|x) per image of `x`: (B, k); Gaussian decoder of std `sigma`."
+    "Importance weights of `k` codes per image: (B, k)."
     mu, logvar = model.encode(x)
     mu, logvar, dims, c = mu.float(), logvar.float(), x[0].numel(), math.log(2 * math.pi)
     out = []
@@ -62,12 +62,12 @@ def log_weights(model, x:Tensor, k:int, sigma:float, generator=None) -> Tensor:
 
 # %% ../nbs/10a_evaluation.ipynb #fe046677
 def bits_per_dim(log_px:Tensor, dims:int) -> Tensor:
-    "Bits per dimension of 8-bit images, from log-densities `log_px` (nats) of their [-1, 1] scaling over `dims` dimensions."
+    "Bits per dimension of 8-bit images from `log_px`."
     return -(log_px - dims * math.log(127.5)) / (dims * math.log(2))
 
 # %% ../nbs/10a_evaluation.ipynb #81fe4567
 def active_units(mu:Tensor, threshold:float=0.01) -> int:
-    "The number of latent dimensions whose posterior mean varies across the rows of `mu`: Var(μ_d) > `threshold` (as training counts them)."
+    "Active latent dimensions of the codes `mu`."
     mu = mu.double()
     return count_active(mu.sum(0), (mu ** 2).sum(0), len(mu), threshold)
 
@@ -82,7 +82,7 @@ def frechet_distance(mu1, cov1, mu2, cov2) -> float:
 
 # %% ../nbs/10a_evaluation.ipynb #73ec5df4
 def kid(f1:np.ndarray, f2:np.ndarray, subsets:int=50, size:int=1000, seed:int=0) -> float:
-    "Kernel Inception Distance: the unbiased MMD² with kernel (x·y/d + 1)³, averaged over random subsets."
+    "Kernel Inception Distance over random subsets."
     rng, d = np.random.default_rng(seed), f1.shape[1]
     m = min(len(f1), len(f2), size)
     mmd = []
@@ -93,7 +93,7 @@ def kid(f1:np.ndarray, f2:np.ndarray, subsets:int=50, size:int=1000, seed:int=0)
     return float(np.mean(mmd))
 
 def precision_recall(real:np.ndarray, fake:np.ndarray, k:int=3) -> tuple[float, float]:
-    "Share of `fake` inside the real manifold (precision) and of `real` inside the fake one (recall); a manifold is the union of balls reaching each point's `k`-th neighbour."
+    "Precision and recall of `fake` against `real` (k-NN manifolds)."
     real, fake = torch.as_tensor(real, dtype=torch.float64), torch.as_tensor(fake, dtype=torch.float64)
     radii = lambda f: torch.cdist(f, f).kthvalue(k + 1, dim=1).values
     inside = lambda a, b: (torch.cdist(a, b) <= radii(b)[None]).any(1).double().mean().item()
@@ -105,7 +105,7 @@ FID_WEIGHTS_HELP = ("FID/KID/precision/recall need the FID Inception weights: do
                     "and pass it with --inception_weights FILE")
 
 def inception_network(weights:str|None=None):
-    "pytorch-fid's InceptionV3 (2048 pool features) with the FID weights of the file `weights`, else downloaded; None if neither works."
+    "pytorch-fid's InceptionV3 with the FID weights, or None."
     import contextlib, os
     from unittest import mock
     from pytorch_fid import inception as I
@@ -127,7 +127,7 @@ def features(net, images:Tensor, bs:int=100) -> np.ndarray:
     return torch.cat([out(images[i:i + bs]) for i in range(0, len(images), bs)]).double().numpy()
 
 def sample_quality(net, real:Tensor, fake:Tensor) -> dict[str, float]:
-    "FID, KID, precision and recall of `fake` images against `real` ones (both in [0, 1]) on the features of `net`."
+    "FID, KID, precision and recall of `fake` against `real`."
     fr, ff = features(net, real), features(net, fake)
     fid = frechet_distance(fr.mean(0), np.cov(fr, rowvar=False), ff.mean(0), np.cov(ff, rowvar=False))
     precision, recall = precision_recall(fr, ff)
@@ -153,7 +153,7 @@ def save_gmm(path, gmm:dict[str, Tensor]):
     atomic_write(path, save({k: v.contiguous() for k, v in gmm.items()}))
 
 def load_gmm(path, latent_dim:int) -> dict[str, Tensor]:
-    "The mixture saved at `path`, refused in one line if it is not one for codes of `latent_dim`."
+    "The mixture saved at `path`, checked."
     try: gmm = load_file(str(path))
     except Exception as e: raise CheckpointError(f"{path}: cannot load the sampler ({str(e).splitlines()[0][:150]})") from None
     if set(gmm) != {'weights', 'means', 'covariances'} or gmm['means'].shape[-1] != latent_dim:
@@ -167,14 +167,14 @@ def batches(ds:CelebA64, bs:int=128):
 
 @torch.no_grad()
 def likelihood_bounds(model, ds:CelebA64, k:int, sigma:float, seed:int=0, bs:int=128) -> tuple[Tensor, Tensor]:
-    "Per face of `ds`: the ELBO and the importance-weighted bound with `k` codes, in bits per dimension."
+    "ELBO and importance-weighted bound per face, in bits/dim."
     g, dims = torch.Generator().manual_seed(seed), ds[0].numel()
     lw = torch.cat([log_weights(model, x, k, sigma, g) for x in progress(batches(ds, bs), math.ceil(len(ds) / bs), f'bounds, k={k}')])
     return bits_per_dim(lw.mean(1), dims), bits_per_dim(torch.logsumexp(lw, 1) - math.log(k), dims)
 
 # %% ../nbs/10a_evaluation.ipynb #ebc6dc52
 def run_gmm(run, model, cfg) -> dict[str, Tensor]:
-    "The run's mixture sampler: its `sampler_gmm.safetensors`, fitted on the training split's posterior means and saved when missing."
+    "The run's mixture sampler, fitted once."
     path = Path(run)/'sampler_gmm.safetensors'
     if path.exists(): return load_gmm(path, model.latent_dim)
     gmm = fit_gmm(encode_all(model, CelebA64(cfg.data, 'train', cfg.cache_dir, cfg.limit)))
@@ -184,7 +184,7 @@ def run_gmm(run, model, cfg) -> dict[str, Tensor]:
 # %% ../nbs/10a_evaluation.ipynb #d439d1bc
 @torch.no_grad()
 def sample_metrics(net, model, gmm:dict, real:Tensor, seed:int=0) -> dict:
-    "FID, KID, precision and recall of prior samples and of mixture samples against `real` faces in [0, 1]; `None`s where `net` is None."
+    "Sample quality of prior and mixture samples."
     keys = ['fid', 'kid', 'precision', 'recall']
     if net is None: return {**{k: None for k in keys}, **{f'gmm_{k}': None for k in keys}, 'sample_metrics_note': FID_WEIGHTS_HELP}
     unit = lambda x: ((x.float() + 1) / 2).clamp(0, 1)
@@ -195,7 +195,7 @@ def sample_metrics(net, model, gmm:dict, real:Tensor, seed:int=0) -> dict:
 # %% ../nbs/10a_evaluation.ipynb #7a0c9362
 @torch.no_grad()
 def evaluate_run(run, data:str|None=None, split:str='test', k:int=64, inception_weights:str|None=None, seed:int=0) -> dict:
-    "How good the model of the run folder `run` is, on `split` of its data (or of `data`); also written to `run/eval.json`."
+    "How good the model of `run` is; also in `run/eval.json`."
     if k < 1: raise ValueError(f"k={k}: must be at least 1")
     model, cfg = load_run(run)
     model = model.to(memory_format=torch.channels_last) # as the batches are: faster convolutions on CPUs

@@ -30,7 +30,7 @@ def model_device(model) -> torch.device:
 # %% ../nbs/09_galleries.ipynb #d6d8bec8
 @torch.no_grad()
 def sample_grid(model, n:int=64, seed:int=0, temperature:float=1.0, nrow:int=8, sampler=None) -> Tensor:
-    "A grid of `n` faces decoded from the prior (or from codes `sampler(n, generator)` draws), reproducible per `seed`."
+    "A grid of `n` sampled faces, per `seed`."
     model.eval()
     g = torch.Generator().manual_seed(seed)
     faces = model.sample(n, g, temperature) if sampler is None else model.decode(sampler(n, g).to(model_device(model)))
@@ -39,7 +39,7 @@ def sample_grid(model, n:int=64, seed:int=0, temperature:float=1.0, nrow:int=8, 
 # %% ../nbs/09_galleries.ipynb #0e2fb7e4
 @torch.no_grad()
 def reconstruction_grid(model, x:Tensor, nrow:int|None=None) -> Tensor:
-    "Faces `x` (B, 3, 64, 64) in [-1, 1] in one row, their reconstructions from the posterior mean below."
+    "Faces `x` above their reconstructions."
     model.eval()
     x = x.to(model_device(model))
     recon = model.decode(model.encode(x)[0])
@@ -52,7 +52,7 @@ def lerp(z0:Tensor, z1:Tensor, t:Tensor) -> Tensor:
     return (1 - t) * z0 + t * z1
 
 def slerp(z0:Tensor, z1:Tensor, t:Tensor, eps:float=1e-7) -> Tensor:
-    "Spherical interpolation between `z0` and `z1` (D,) at each of `t` (T,): (T, D); lerp where they are parallel."
+    "Spherical interpolation from `z0` to `z1` at `t`."
     t = t.view(-1, 1).to(z0)
     cos = torch.dot(z0 / z0.norm(), z1 / z1.norm()).clamp(-1, 1)
     omega = torch.arccos(cos)
@@ -62,7 +62,7 @@ def slerp(z0:Tensor, z1:Tensor, t:Tensor, eps:float=1e-7) -> Tensor:
 # %% ../nbs/09_galleries.ipynb #4effb002
 @torch.no_grad()
 def interpolate(model, x0:Tensor, x1:Tensor, steps:int=10, method:str='slerp') -> Tensor:
-    "Decoded faces along the path from the posterior mean of `x0` to that of `x1` (each (3, 64, 64)): (steps, 3, 64, 64)."
+    "Faces along the path from `x0`'s code to `x1`'s."
     model.eval()
     mu = model.encode(torch.stack([x0, x1]).to(model_device(model)))[0]
     path = {'lerp': lerp, 'slerp': slerp}[method](mu[0], mu[1], torch.linspace(0, 1, steps))
@@ -76,7 +76,7 @@ def interpolation_grid(model, pairs:Tensor, steps:int=10) -> Tensor:
 
 # %% ../nbs/09_galleries.ipynb #fcb01902
 def latent_kl(mu:Tensor, logvar:Tensor) -> Tensor:
-    "Mean KL divergence from the prior of each latent dimension over the codes `(mu, logvar)`: (latent_dim,)."
+    "Each latent dimension's mean KL from the prior."
     return (-0.5 * (1 + logvar - mu**2 - logvar.exp())).mean(0)
 
 @torch.no_grad()
@@ -86,14 +86,14 @@ def kl_per_dim(model, x:Tensor) -> Tensor:
     return latent_kl(*model.encode(x.to(model_device(model)))).float().cpu()
 
 def traversal_codes(z:Tensor, dim:int, values:Tensor) -> Tensor:
-    "Copies of the code `z` (D,) with dimension `dim` set to each of `values`: (len(values), D)."
+    "Copies of `z` with dimension `dim` set to `values`."
     zs = z.repeat(len(values), 1)
     zs[:, dim] = values.to(z)
     return zs
 
 @torch.no_grad()
 def traversal_grid(model, x:Tensor, k:int=8, steps:int=9, span:float=3.0, dims:list[int]|None=None) -> Tensor:
-    "One row per top-`k` dimension by KL (or `dims`): the first face's code swept over [-span, span]."
+    "Top-`k` latent dimensions, each swept over [-span, span]."
     model.eval()
     dims = dims if dims is not None else kl_per_dim(model, x).topk(k).indices.tolist()
     z = model.encode(x[:1].to(model_device(model)))[0][0]
@@ -120,7 +120,7 @@ DEFAULT_EDITS = (('Smiling', 1.0), ('Eyeglasses', 1.0), ('Blond_Hair', -1.0), ('
 
 @torch.no_grad()
 def attribute_grid(model, ds:CelebA64, x:Tensor, edits=DEFAULT_EDITS, strength:float=1.5) -> Tensor:
-    "Faces `x` in the first row, then one row per `(attribute, sign)` edit applied with `strength`."
+    "Faces `x`, then a row per attribute edit."
     mus = encode_all(model, ds)
     z = model.encode(x.to(model_device(model)))[0]
     rows = [model.decode(z)]
@@ -130,7 +130,7 @@ def attribute_grid(model, ds:CelebA64, x:Tensor, edits=DEFAULT_EDITS, strength:f
 
 # %% ../nbs/09_galleries.ipynb #81b16d21
 def describes(ds:CelebA64, name:str) -> bool:
-    "Whether `ds` has faces both with and without attribute `name` (so that its vector is defined)."
+    "Whether `ds` has faces with and without `name`."
     return ds.attrs is not None and name in ds.attr_names and 0 < (ds.attrs[:, ds.attr_names.index(name)] == 1).sum() < len(ds)
 
 def attribute_vectors(model, ds:CelebA64, names) -> dict[str, Tensor]:
@@ -149,7 +149,7 @@ GALLERIES = ('samples.png', 'reconstructions.png', 'interpolation.png', 'travers
 
 @torch.no_grad()
 def save_galleries(model, ds:CelebA64, out, n:int=64, seed:int=0) -> list[Path]:
-    "Write samples, reconstructions, interpolation (lerp and slerp), traversal and attribute galleries into `out`."
+    "Write the galleries into `out`."
     out = Path(out)
     g = torch.Generator().manual_seed(seed)
     pick = lambda k: to_model_input(ds[torch.randperm(len(ds), generator=g)[:k].sort().values.tolist()])

@@ -53,13 +53,13 @@ def cpu_has_bf16() -> bool:
 PRECISIONS = ('auto', 'bf16', 'fp16', 'fp32')
 
 def native_bf16(device:torch.device) -> bool:
-    "Whether `device` computes bf16 natively: CUDA GPUs of compute capability 8.0 on (Ampere), CPUs with AVX-512 BF16 or AMX."
+    "Whether `device` computes bf16 natively."
     if device.type == 'cuda': return torch.cuda.get_device_capability(device) >= (8, 0)
     return device.type == 'cpu' and cpu_has_bf16()
 
 # %% ../nbs/06_hardware.ipynb #826eff28
 def pick_precision(device:torch.device, name:str='auto') -> torch.dtype|None:
-    "The autocast dtype for `name` (auto, bf16, fp16 or fp32) on `device`; None means plain fp32."
+    "The autocast dtype for `name` on `device` (None: fp32)."
     if name not in PRECISIONS: raise ValueError(f"precision={name!r}: expected one of {', '.join(PRECISIONS)}")
     device = torch.device(device)
     if name == 'auto': name = 'bf16' if native_bf16(device) else 'fp16' if device.type == 'cuda' else 'fp32'
@@ -91,7 +91,7 @@ def synchronize(device:torch.device):
 
 # %% ../nbs/06_hardware.ipynb #7828ea86
 def device_rng_state(device:torch.device) -> Tensor|None:
-    "The RNG state of `device` (CUDA or MPS); None for the CPU, whose state is `torch.get_rng_state()`."
+    "The RNG state of a CUDA or MPS `device`."
     device = torch.device(device)
     if device.type == 'cuda': return torch.cuda.get_rng_state(device)
     if device.type == 'mps': return torch.mps.get_rng_state()
@@ -121,7 +121,7 @@ M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3 # mallopt's parameter numbers, from 
 
 @lru_cache(None)
 def keep_freed_memory() -> bool:
-    "Have glibc's malloc keep freed blocks under 32 MB for reuse instead of handing them back; whether it took."
+    "Have glibc's malloc keep freed blocks; whether it took."
     try: libc = ctypes.CDLL('libc.so.6')
     except OSError: return False # not glibc
     return bool(libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))

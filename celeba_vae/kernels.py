@@ -35,7 +35,7 @@ def isa_flags() -> tuple[str, ...]:
     return tuple(flag for flag, feature in (('-mno-avx512f', 'avx512f'), ('-mno-avx512bf16', 'avx512_bf16')) if feature not in cpu_flags())
 
 def compile_flags() -> tuple[str, ...]:
-    "`CFLAGS`, `isa_flags()`, and any extra flags in `$CELEBA_VAE_KERNEL_CFLAGS` (the tests' sanitizer build)."
+    "The compiler flags of the kernels."
     return (*CFLAGS, *isa_flags(), *os.environ.get('CELEBA_VAE_KERNEL_CFLAGS', '').split())
 
 # %% ../nbs/06a_kernels.ipynb #882e7816
@@ -46,7 +46,7 @@ def private(path:Path) -> bool:
     return hasattr(os, 'getuid') and st.st_uid == os.getuid() and not stat.S_ISLNK(st.st_mode) and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 def kernel_folder() -> Path:
-    "The cache's `kernels` folder where it is `private`, else a private folder removed when the process ends."
+    "A private folder for the kernels."
     folder = cache_root()/'kernels'
     try: folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError: pass
@@ -90,7 +90,7 @@ def _compile(cc:str, source:str, flags, lib:Path) -> str|None:
 
 # %% ../nbs/06a_kernels.ipynb #117a9693
 def build_kernels(folder:Path, source:str|None=None) -> tuple[Path|None, str]:
-    "Build `source` (default `KERNEL_SOURCE`) in `folder` once: the library's path and 'on', or None and why not."
+    "Build `source` in `folder` once: its path, or None and why."
     cc, source = _compiler(), source or KERNEL_SOURCE
     if cc is None: return None, 'off: no C compiler (set CC)'
     key = hashlib.sha256('\n'.join([source, cc, *compile_flags()]).encode()).hexdigest()[:16]
@@ -293,12 +293,12 @@ SIGNATURES |= {'bn_stats': (_I, _P, _I64, _I64, _I, _D, _P, _P, _P, _I), 'bn_act
                'bn_act_backward': (_I, _P, _P, _P, _P, _I64, _I64, _I, _P, _P, _P, _I, _F, _P, _P, _I)}
 
 def fusable(x:Tensor) -> bool:
-    "Whether the kernels take `x`: bf16, 4-d, channels_last, not empty, on the CPU, with the kernels on."
+    "Whether the kernels take `x`."
     return (x.dtype == torch.bfloat16 and x.device.type == 'cpu' and x.dim() == 4 and x.numel() > 0
             and x.is_contiguous(memory_format=torch.channels_last) and kernels() is not None)
 
 def per_channel(c:int, dtype:torch.dtype, *ts:Tensor|None) -> bool:
-    "Whether each of `ts` is None or a contiguous CPU vector of `c` values of `dtype`: what the kernels read per channel."
+    "Whether `ts` are the per-channel vectors the kernels read."
     return all(t is None or (t.dtype == dtype and t.device.type == 'cpu' and t.shape == (c,) and t.is_contiguous()) for t in ts)
 
 def _layout(x:Tensor) -> tuple[int, int, int]:
@@ -321,7 +321,7 @@ def batch_norm_stats(x:Tensor, eps:float) -> tuple[Tensor, Tensor, Tensor]:
 
 # %% ../nbs/06a_kernels.ipynb #ba29559e
 class BatchNormAct(torch.autograd.Function):
-    "`act(batch_norm(x))` (act: none, leaky_relu or tanh) with the batch's `mean` and `invstd`, by the fused kernels."
+    "`act(batch_norm(x))` by the fused kernels."
     @staticmethod
     def forward(ctx, x, weight, bias, mean, invstd, act:str, slope:float):
         if not (fusable(x) and act in ACTIVATIONS and mean is not None and invstd is not None
@@ -345,7 +345,7 @@ class BatchNormAct(torch.autograd.Function):
 
 # %% ../nbs/06a_kernels.ipynb #c8b7c052
 def batch_norm_update(x:Tensor, running_mean:Tensor|None, running_var:Tensor|None, momentum:float=0.1, eps:float=1e-5):
-    "The batch's `(mean, invstd)` of a `fusable` x, with the running averages moved towards them as `F.batch_norm` moves them."
+    "The batch's `(mean, invstd)`; running averages updated."
     mean, invstd, var = batch_norm_stats(x, eps)
     if running_mean is not None:
         with torch.no_grad():
@@ -355,7 +355,7 @@ def batch_norm_update(x:Tensor, running_mean:Tensor|None, running_var:Tensor|Non
 
 def fused_batch_norm(x:Tensor, running_mean:Tensor|None, running_var:Tensor|None, weight:Tensor|None, bias:Tensor|None,
                      momentum:float=0.1, eps:float=1e-5, act:str='none', slope:float=0.01) -> Tensor:
-    "`act(F.batch_norm(x, running_mean, running_var, weight, bias, training=True, momentum, eps))` for a `fusable` x."
+    "Training-mode batch norm and `act` in one kernel."
     return BatchNormAct.apply(x, weight, bias, *batch_norm_update(x, running_mean, running_var, momentum, eps), act, slope)
 
 # %% ../nbs/06a_kernels.ipynb #e072d454
@@ -389,7 +389,7 @@ SIGNATURES['im2col'] = (None, _P, _P, _I64, _I64, _I64, _I64, _I, _I, _I, _I64, 
 
 # %% ../nbs/06a_kernels.ipynb #d65fc730
 def patches(x:Tensor, k:int, s:int, p:int, ho:int, wo:int, kernel:bool=True) -> Tensor:
-    "The k×k patches of `x` (B, C, H, W) at stride `s` and padding `p` as a (B·ho·wo, k·k·C) matrix, taps in (row, column, channel) order."
+    "The k×k patches of `x` as a (B·ho·wo, k·k·C) matrix."
     b, c, h, w = x.shape
     if not (k >= 1 and s >= 1 and p >= 0 and ho >= 0 and wo >= 0): raise ValueError(f"patches: k={k}, s={s}, p={p}, ho={ho}, wo={wo}")
     if kernel and x.device.type == 'cpu' and x.is_contiguous(memory_format=torch.channels_last) and kernels() is not None:
@@ -506,7 +506,7 @@ int gemm_tn_bf16(const void* g, const void* p, float* c, float* gsums, int64_t K
 SIGNATURES |= {'gemm_tn_bf16': (_I, _P, _P, _P, _P, _I64, _I64, _I64, _I), 'gemm_bf16_supported': (_I,)}
 
 def _bf16_kernels() -> bool:
-    "Whether the library was built with its AVX-512 BF16 kernels (the GEMM and the transposed convolution)."
+    "Whether the library has its AVX-512 BF16 kernels."
     return kernels() is not None and kernels().gemm_bf16_supported() == 1
 
 def _gemm_kernel_takes(g:Tensor, p:Tensor) -> bool:
@@ -514,7 +514,7 @@ def _gemm_kernel_takes(g:Tensor, p:Tensor) -> bool:
             and g.shape[0] == p.shape[0] and g.is_contiguous() and p.is_contiguous() and g.numel() > 0 and p.numel() > 0 and _bf16_kernels())
 
 def gemm_tn(g:Tensor, p:Tensor, kernel:bool=True, sums:bool=False) -> Tensor|tuple[Tensor, Tensor]:
-    "gᵀ·p for (K, M) `g` and (K, N) `p` (and g's column sums, if `sums`): in float32 on the `gemm_tn_bf16` kernel where it takes them (and `kernel`), else PyTorch's."
+    "gᵀ·p in float32 (and g's column sums, if `sums`)."
     if not (kernel and _gemm_kernel_takes(g, p)): return (g.t() @ p, g.sum(0)) if sums else g.t() @ p
     out, g_sums = g.new_empty(g.shape[1], p.shape[1], dtype=torch.float32), (g.new_empty(g.shape[1], dtype=torch.float32) if sums else None)
     _run('gemm_tn_bf16', _ptr(g), _ptr(p), _ptr(out), _ptr(g_sums), *g.shape, p.shape[1], torch.get_num_threads())
@@ -528,7 +528,7 @@ def conv_weight_grad(x:Tensor, # the convolution's input (B, C, H, W)
                      gemm:bool=True, # multiply on the `gemm_tn_bf16` kernel where it applies (a float32 result)
                      bias:bool=False, # also return the bias's gradient, summed as the GEMM reads grad_out
                     ) -> Tensor|tuple[Tensor, Tensor]:
-    "The gradient of the (O, C, k, k) weight of `conv2d(x, W, stride=s, padding=p)` (and of its bias, if `bias`)."
+    "A convolution's weight (and bias) gradient."
     o, ho, wo = grad_out.shape[1:]
     g = grad_out.permute(0, 2, 3, 1).reshape(-1, o)
     product = gemm_tn(g, patches(x, k, s, p, ho, wo, im2col), gemm, sums=bias)
@@ -621,7 +621,7 @@ def _conv_transpose_kernel_takes(x:Tensor, w:Tensor, b:Tensor|None=None, s:int=1
             and s >= 1 and p >= 0 and op >= 0 and min(x.shape[2:]) - 1 >= 0 and (min(x.shape[2:]) - 1) * s - 2 * p + w.shape[2] + op >= 1 and _bf16_kernels())
 
 def conv_transpose(x:Tensor, w:Tensor, b:Tensor|None, s:int, p:int, op:int, kernel:bool=True) -> Tensor:
-    "`F.conv_transpose2d(x, w, b, s, p, op)` with `w` and `b` cast to x's dtype; on the `conv_transpose_bf16` kernel where it takes them (and `kernel`)."
+    "`F.conv_transpose2d`, by our kernel where it applies."
     if not (kernel and _conv_transpose_kernel_takes(x, w, b, s, p, op)): return F.conv_transpose2d(x, w.to(x.dtype), None if b is None else b.to(x.dtype), s, p, op)
     (n, c, h, wd), o, k = x.shape, w.shape[1], w.shape[-1]
     y = torch.empty(n, o, (h - 1) * s - 2 * p + k + op, (wd - 1) * s - 2 * p + k + op, dtype=x.dtype, memory_format=torch.channels_last)
@@ -631,7 +631,7 @@ def conv_transpose(x:Tensor, w:Tensor, b:Tensor|None, s:int, p:int, op:int, kern
 
 # %% ../nbs/06a_kernels.ipynb #c1d6279d
 def conv2d_gemm(x:Tensor, w:Tensor, b:Tensor|None, s:int, p:int, im2col:bool=True) -> Tensor:
-    "`F.conv2d(x, w, b, s, p)` with `w` and `b` cast to x's dtype, as one matrix product of x's patches by the weight; channels_last."
+    "`F.conv2d` as one matrix product of patches."
     (n, _, h, wd), o, k = x.shape, w.shape[0], w.shape[-1]
     ho, wo = (h + 2 * p - k) // s + 1, (wd + 2 * p - k) // s + 1
     taps, wm = patches(x, k, s, p, ho, wo, im2col), w.to(x.dtype).permute(2, 3, 1, 0).reshape(-1, o) # (tap row, tap column, channel) rows
@@ -644,7 +644,7 @@ def tiny_output(x:Tensor, w:Tensor, s:int, p:int) -> bool:
 
 # %% ../nbs/06a_kernels.ipynb #e7cfdd7f
 class ConvGemmWeightGrad(torch.autograd.Function):
-    "conv2d / conv_transpose2d of `x` with `w` and `b` cast to x's dtype; the weight gradient is one GEMM (`conv_weight_grad`)."
+    "A convolution whose weight gradient is one GEMM."
     @staticmethod
     def forward(ctx, x, w, b, transposed:bool, s:int, p:int, op:int, im2col:bool=True, gemm:bool=True, small_conv_transpose:bool=True,
                 tiny_conv_gemm:bool=True):
@@ -673,7 +673,7 @@ class ConvGemmWeightGrad(torch.autograd.Function):
 
 # %% ../nbs/06a_kernels.ipynb #06ac0001
 def _square(v):
-    "An int for an int or a tuple of equal ints; None for anything else (a 'same' padding, unequal sides)."
+    "An int for an int or equal ints; else None."
     if isinstance(v, int): return v
     return v[0] if isinstance(v, (tuple, list)) and len(set(v)) == 1 and isinstance(v[0], int) else None
 
@@ -719,7 +719,7 @@ class CPUKernelFixes(TorchFunctionMode):
 # %% ../nbs/06a_kernels.ipynb #cb7d9ef8
 @patch
 def see_block(self:CPUKernelFixes, module, args):
-    "Forward pre-hook on every module: remember a block `Sequential(conv, BatchNorm2d, LeakyReLU or Tanh)` as it is entered."
+    "Remember a conv → batch norm → activation block."
     if not (self.fused_bn_act and type(module) is torch.nn.Sequential and len(module) == 3): return
     bn, act = module[1], module[2]
     hooked = any(m._forward_hooks or m._forward_pre_hooks for m in (bn, act))
@@ -729,7 +729,7 @@ def see_block(self:CPUKernelFixes, module, args):
 # %% ../nbs/06a_kernels.ipynb #1dd83d99
 @patch
 def conv(self:CPUKernelFixes, func, args, kwargs) -> Tensor|None:
-    "A convolution through `ConvGemmWeightGrad` (recording gradients), or in evaluation `conv_transpose`'s kernel or `conv2d_gemm`; None where none fits."
+    "A convolution by our kernels, or None."
     a = {'stride': 1, 'padding': 0, 'output_padding': 0, 'dilation': 1, 'groups': 1, 'bias': None, **dict(zip(_CONV_ARGS[func], args)), **kwargs}
     x, w, b = a['input'], a['weight'], a['bias']
     s, p, op = _square(a['stride']), _square(a['padding']), _square(a['output_padding'])
@@ -747,7 +747,7 @@ def conv(self:CPUKernelFixes, func, args, kwargs) -> Tensor|None:
 # %% ../nbs/06a_kernels.ipynb #827ca8c4
 @patch
 def batch_norm(self:CPUKernelFixes, args, kwargs) -> Tensor|None:
-    "Batch norm on the kernels (with the block's activation where it is one), few-channel batch norm in NCHW, or None."
+    "Batch norm by our kernels, or None."
     a = {**_BN_DEFAULTS, **dict(zip(_BN_ARGS, args)), **kwargs}
     x, (bn, act, slope) = a['input'], self.block or (None, 'none', 0.0)
     self.block = None
@@ -769,7 +769,7 @@ _SETTINGS = ContextVar('cpu_kernels', default={})
 def cpu_kernels(on:bool|None=None, # False: the step is PyTorch's own; None: as `CELEBA_VAE_KERNELS` says
                 **flags, # `CPUKernelFixes` flags and `keep_freed_memory`, each True or False
                ):
-    "Within this block the training step on a CPU uses the speed-ups as given (by default, those that apply)."
+    "The CPU speed-ups on or off within this block."
     token = _SETTINGS.set(dict(flags, on=on))
     try: yield
     finally: _SETTINGS.reset(token)
@@ -779,7 +779,7 @@ def cpu_kernels(on:bool|None=None, # False: the step is PyTorch's own; None: as 
 def step_context(device:torch.device, # where the step runs
                  dtype:torch.dtype|None, # autocast dtype from `pick_precision`; None for fp32
                 ):
-    "The context for a training forward pass: autocast to `dtype`, and on a CPU the speed-ups `cpu_kernels` sets."
+    "Autocast to `dtype`, and the CPU speed-ups."
     device, bf16, settings = torch.device(device), dtype == torch.bfloat16, dict(_SETTINGS.get())
     on = settings.pop('on', None)
     on = device.type == 'cpu' and (kernels_wanted() if on is None else on)

@@ -5,11 +5,10 @@
 # %% auto #0
 __all__ = ['CACHE_VERSION', 'listed_but_missing', 'source_digest', 'zip_digest', 'decode_chunk', 'build_cache', 'cache_dir_for',
            'split_names', 'cache_manifest', 'cache_is_fresh', 'cached_split', 'check_chunk', 'check_images', 'U8Array',
-           'CelebA64', 'to_model_input', 'EpochSampler', 'celeba_loaders', 'ResidentLoader', 'fits_on',
-           'peak_rss_reading']
+           'CelebA64', 'to_model_input', 'EpochSampler', 'celeba_loaders', 'ResidentLoader', 'fits_on']
 
 # %% ../nbs/03_loaders.ipynb #016ccd51
-import hashlib, json, mmap, os, subprocess, sys
+import hashlib, json, mmap, os
 from pathlib import Path
 
 import numpy as np
@@ -26,10 +25,11 @@ from .core import atomic_write, cache_root, interactive, tied_children
 CACHE_VERSION = 1
 
 def listed_but_missing(src:CelebAFolder, where) -> CelebAError:
+    "The error for an image the partition list names but `where` lacks."
     return CelebAError(f"{where}: listed in {src.list_file(PARTITION_FILE).name} but missing")
 
 def source_digest(src:CelebAFolder, names:list[str]) -> str:
-    "sha256 of the name, size and mtime of each listed image (in a zip: size and CRC-32); names a missing one."
+    "A digest of the listed images' names, sizes and dates."
     if src.zipped: return zip_digest(src, names)
     h, folder = hashlib.sha256(), src.images
     fd = os.open(folder, os.O_RDONLY) if os.stat in os.supports_dir_fd else None
@@ -53,7 +53,7 @@ def zip_digest(src:CelebAFolder, names:list[str]) -> str:
 
 # %% ../nbs/03_loaders.ipynb #26cd0996
 def decode_chunk(src:CelebAFolder, names, array_path, chunk:int, start:int) -> int:
-    "Decode `names[start:start + chunk]` into the same rows of the .npy at `array_path`."
+    "Decode a chunk of `names` into the array's rows."
     arr = np.load(array_path, mmap_mode='r+')
     for i, name in enumerate(names[start:start + chunk], start): arr[i] = load_face(open_image(src, name))
     arr.flush()
@@ -80,7 +80,7 @@ def split_names(src:CelebAFolder, split:str) -> list[str]:
     return names
 
 def cache_manifest(src:CelebAFolder, split:str, names:list[str]) -> dict:
-    "What the cache of `split` records: format, preprocessing, its images and a digest of their sources."
+    "What a fresh cache of `split` records."
     return {'version': CACHE_VERSION, 'preprocessing': PREPROCESSING, 'split': split, 'n': len(names),
             'first': names[0], 'last': names[-1], 'sources_sha256': source_digest(src, names)}
 
@@ -127,7 +127,7 @@ def check_images(src:CelebAFolder, names:list[str], n_workers:int|None=None, chu
 
 # %% ../nbs/03_loaders.ipynb #2d74a30b
 class U8Array:
-    "A uint8 `.npy` file, memory-mapped read-only; indexing gathers rows into a new array."
+    "A uint8 `.npy`, memory-mapped read-only."
     def __init__(self, path, release_every:int=16 * 2**20):
         self.path, self.release_every = Path(path), release_every
         with open(self.path, 'rb') as f:
@@ -153,7 +153,7 @@ class U8Array:
 
 # %% ../nbs/03_loaders.ipynb #a2289517
 class CelebA64(Dataset):
-    "Aligned CelebA faces (in any of its layouts) as uint8 (3, 64, 64), with their ±1 attributes."
+    "CelebA faces as uint8 (3, 64, 64), with attributes."
     def __init__(self, root, # CelebA folder (or torchvision's root above it), or a `CelebAFolder`
                  split:str='train', # train, valid or test
                  cache_dir=None, # where the uint8 cache lives; default under `cache_root()`
@@ -188,7 +188,7 @@ def to_model_input(xb:torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/03_loaders.ipynb #1e736a58
 class EpochSampler(DistributedSampler):
-    "`DistributedSampler` whose epoch can start after `start` samples (for exact resume); with `pad=False` (in order only) each sample once."
+    "A `DistributedSampler` that can start mid-epoch."
     def __init__(self, ds, num_replicas:int=1, rank:int=0, shuffle:bool=True, seed:int=0, pad:bool=True):
         super().__init__(ds, num_replicas=num_replicas, rank=rank, shuffle=shuffle, seed=seed)
         if not pad and shuffle: raise ValueError("pad=False is for samplers in order (validation)")
@@ -197,7 +197,7 @@ class EpochSampler(DistributedSampler):
         "Order the samples for `epoch`; skip its first `start` (this replica's)."
         super().set_epoch(epoch); self.start = start
     def order(self) -> list[int]:
-        "This replica's samples of the epoch: equal shares padded with repeats, or (`pad=False`) every sample once."
+        "This replica's samples of the epoch."
         return list(super().__iter__()) if self.pad else list(range(len(self.dataset)))[self.rank::self.num_replicas]
     def __iter__(self): return iter(self.order()[self.start:])
     def __len__(self): return len(self.order()) - self.start
@@ -224,7 +224,7 @@ def celeba_loaders(root, # CelebA folder (or torchvision's root above it)
 
 # %% ../nbs/03_loaders.ipynb #ba4baeda
 class ResidentLoader:
-    "The batches of `dl` (from `celeba_loaders`), gathered from a copy of its uint8 images held on `device`."
+    "The batches of `dl`, from its images kept on `device`."
     def __init__(self, dl:DataLoader, device, chunk:int=16384):
         self.dl, self.device = dl, torch.device(device)
         n = len(dl.dataset)
@@ -243,21 +243,6 @@ class ResidentLoader:
         for i in range(0, stop, bs): yield to_model_input(self.images[idx[i:i + bs]])
 
 def fits_on(device, nbytes:int, share:float=0.25) -> bool:
-    "Whether `nbytes` fit in `share` of the free memory of `device`, a CUDA GPU (False for any other device)."
+    "Whether `nbytes` fit in `share` of a GPU's free memory."
     device = torch.device(device)
     return device.type == 'cuda' and nbytes <= share * torch.cuda.mem_get_info(device)[0]
-
-# %% ../nbs/03_loaders.ipynb #2ed9a1fc
-def peak_rss_reading(array_path, bs:int=128, n:int|None=None) -> tuple[float, float, float]:
-    "Read the first `n` (default all) images of the uint8 .npy at `array_path` in random batches, in a fresh process: MB of RSS before, peak RSS, MB read."
-    code = f"""import json, numpy as np
-from celeba_vae.core import peak_rss_mb
-from celeba_vae.loaders import U8Array
-before = peak_rss_mb()
-a = U8Array({str(array_path)!r})
-n = min(len(a), {n} or len(a))
-perm = np.random.default_rng(0).permutation(n)
-for i in range(0, n, {bs}): a[np.sort(perm[i:i + {bs}])]
-print(json.dumps([before, peak_rss_mb(), a.nbytes * n / len(a) / 2**20]))"""
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True, timeout=600).stdout
-    return tuple(json.loads(out.splitlines()[-1]))

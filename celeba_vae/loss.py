@@ -12,7 +12,7 @@ from torch import Tensor
 
 # %% ../nbs/05_loss.ipynb #bdc17e80
 def kl_divergence(mu:Tensor, logvar:Tensor) -> Tensor:
-    "KL(N(mu, exp(logvar)) ‖ N(0, I)), summed over the latent dimensions and averaged over the batch."
+    "KL(N(mu, exp(logvar)) ‖ N(0, I)), a batch mean."
     return torch.mean(-0.5 * torch.sum(1 + logvar - mu**2 - logvar.exp(), dim=1))
 
 # %% ../nbs/05_loss.ipynb #28f59a87
@@ -29,5 +29,5 @@ def vae_loss(recon:Tensor, # decoded images
 
 # %% ../nbs/05_loss.ipynb #05c2a002
 def count_active(mu_sum:Tensor, mu_sq_sum:Tensor, n:int, threshold:float=0.01) -> int:
-    "Latent dimensions whose posterior mean varies over `n` faces: Var(μ_d) > `threshold`."
+    "Latent dimensions in use: Var(μ_d) > `threshold`."
     return int((mu_sq_sum / n - (mu_sum / n) ** 2 > threshold).sum())

@@ -22,7 +22,7 @@ def deconv_block(ni:int, # input channels
                  nf:int, # output channels
                  act:type=nn.LeakyReLU, # activation layer class
                 ) -> nn.Sequential:
-    "ConvTranspose2d(k3, s2, p1, output_padding 1) → BatchNorm2d → `act`: doubles height and width."
+    "ConvTranspose2d → BatchNorm2d → `act`, twice the size."
     return nn.Sequential(nn.ConvTranspose2d(ni, nf, 3, stride=2, padding=1, output_padding=1), nn.BatchNorm2d(nf), act())
 
 # %% ../nbs/04_model.ipynb #29f000c5

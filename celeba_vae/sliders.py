@@ -30,7 +30,7 @@ def face_png(x:Tensor, size:int=256) -> bytes:
 
 # %% ../nbs/10_sliders.ipynb #083ca128
 class LatentSliders:
-    "An ipywidgets panel of sliders over the top latent dimensions, attribute vectors and temperature."
+    "Sliders over latent dimensions and attributes."
     def __init__(self, model, ds:CelebA64, # a trained model and the faces that define the attributes
                  k:int=8, # sliders for the `k` dimensions with the highest KL
                  attrs=('Smiling', 'Eyeglasses', 'Blond_Hair', 'Male'), # attribute vectors to offer
@@ -91,7 +91,7 @@ def new_face(self:LatentSliders, *_):
 
 # %% ../nbs/10_sliders.ipynb #4d62cff3
 def export_decoder_onnx(model, path) -> Path:
-    "Write `model`'s decoder (latents (B, latent_dim) → images (B, 3, 64, 64) in [-1, 1]) as an ONNX file; `model` is left as it was."
+    "Write `model`'s decoder as an ONNX file."
     class Decoder(torch.nn.Module):
         def __init__(self, vae): super().__init__(); self.vae = vae
         def forward(self, z): return self.vae.decode(z)
@@ -105,7 +105,7 @@ def export_decoder_onnx(model, path) -> Path:
 # %% ../nbs/10_sliders.ipynb #0f02490e
 @torch.no_grad()
 def slider_spec(model, ds:CelebA64, k:int=8, attrs=('Smiling', 'Eyeglasses', 'Blond_Hair', 'Male'), n_codes:int=16, seed:int=0) -> dict:
-    "What a browser page needs for latent sliders: top-`k` dimensions by KL, attribute vectors, starting codes."
+    "What a browser page needs for latent sliders."
     model.eval()
     return {'latent_dim': model.latent_dim, 'dims': top_kl_dims(model, ds, k),
             'attributes': {a: v.tolist() for a, v in attribute_vectors(model, ds, attrs).items()},

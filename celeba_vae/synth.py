@@ -51,7 +51,7 @@ def draw_attributes(rng) -> tuple[dict, tuple, str|None, tuple]:
 
 # %% ../nbs/02_synth.ipynb #019bc204
 def draw_features(rng, a:dict) -> dict:
-    "Add glasses, smile, open mouth, narrow eyes, beards, lipstick and bangs to the attributes `a`."
+    "Add the face's features to the attributes `a`."
     a['Eyeglasses'] = rng.random() < 0.18
     a['Smiling'] = rng.random() < 0.5
     a['Mouth_Slightly_Open'] = rng.random() < (0.6 if a['Smiling'] else 0.15)
@@ -68,7 +68,7 @@ S = 2 # drawn at twice the size, then shrunk for smooth edges
 
 @dataclass
 class Sketch:
-    "A face being drawn: attributes, colours, canvas and geometry (centre `cx, cy`, half-width `fw`, half-height `fh`, scale `sc`)."
+    "A face being drawn, and its geometry."
     a:dict; skin:tuple; hair_key:str|None; hair:tuple
     im:Image.Image; top:tuple; sc:float; cx:float; cy:float; fw:float; fh:float
 
@@ -141,7 +141,7 @@ def draw_eyes(f:Sketch, rng):
 
 # %% ../nbs/02_synth.ipynb #0b25923a
 def draw_mouth(f:Sketch, rng):
-    "A smile (open or closed), an open mouth or a straight one, with lipstick; then moustache and goatee."
+    "The mouth, lipstick, moustache and goatee."
     cx, cy, fw, fh = f.cx, f.cy, f.fw, f.fh
     my, mw = cy + fh * 0.55, fw * rng.uniform(0.32, 0.45)
     lips = jitter(rng, (190, 30, 50), 15) if f.a['Wearing_Lipstick'] else tuple(int(c * 0.7) for c in f.skin)
@@ -169,7 +169,7 @@ def split_of(i:int, n:int) -> int:
 
 # %% ../nbs/02_synth.ipynb #ef87d265
 def draw_chunk(dest, seed:int, n:int, start:int, chunk:int=250) -> list[list[int]]:
-    "Draw faces `start`… (at most `chunk`, below `n`) into `dest/img_align_celeba`; return their rows of 40 attribute values."
+    "Draw a chunk of faces; their attribute rows."
     rows = []
     for i in range(start, min(start + chunk, n)):
         im, a = draw_face(np.random.default_rng([seed, i]))
@@ -179,14 +179,14 @@ def draw_chunk(dest, seed:int, n:int, start:int, chunk:int=250) -> list[list[int
 
 # %% ../nbs/02_synth.ipynb #b2c2a002
 def as_torchvision(root:Path):
-    "Move an official-layout folder's files down into `root/celeba`, as torchvision keeps them."
+    "Move the files into `root/celeba`, as torchvision does."
     (root/'.celeba').mkdir()
     for p in list(root.iterdir()):
         if p.name != '.celeba': p.rename(root/'.celeba'/p.name)
     (root/'.celeba').rename(root/'celeba')
 
 def as_kaggle(root:Path):
-    "Rearrange an official-layout folder as Kaggle's copy: images a folder deeper, the lists as CSV files."
+    "Rearrange an official folder as Kaggle's copy."
     (root/IMG_DIR).rename(root/'.images'); (root/IMG_DIR).mkdir(); (root/'.images').rename(root/IMG_DIR/IMG_DIR)
     parts, (_, attrs) = read_partition(root), read_attrs(root)
     split = {n: i for i, s in enumerate(parts.values()) for n in s}
@@ -194,7 +194,7 @@ def as_kaggle(root:Path):
     (root/PARTITION_FILE).unlink(); (root/ATTR_FILE).unlink()
 
 def as_zip(root:Path):
-    "Zip an official-layout folder's images into `img_align_celeba.zip` (members under `img_align_celeba/`), as downloaded."
+    "Zip the images as the official download is."
     with zipfile.ZipFile(root/IMG_ZIP, 'w', zipfile.ZIP_DEFLATED) as zf:
         for p in sorted((root/IMG_DIR).iterdir()): zf.write(p, f'{IMG_DIR}/{p.name}')
     shutil.rmtree(root/IMG_DIR)
@@ -208,7 +208,7 @@ def make_synthetic_celeba(dest, # folder to create
                           n_workers:int|None=None, # processes; default: all cores
                           layout:str='official', # official, torchvision, kaggle or zip (the CelebA chapter's four)
                          ) -> Path:
-    "Draw `n` synthetic faces into `dest` in one of CelebA's layouts; the folder appears only when complete."
+    "Draw `n` synthetic faces into `dest`, in a CelebA layout."
     dest = Path(dest).expanduser()
     if n < 10: raise ValueError(f"n={n}: need at least 10 images for train/valid/test splits")
     if layout not in LAYOUTS: raise ValueError(f"layout={layout!r}: expected one of {', '.join(LAYOUTS)}")

@@ -38,7 +38,7 @@ from .synth import make_synthetic_celeba
 
 # %% ../nbs/08_train.ipynb #02c44fde
 def fixed(default):
-    "A field that cannot change on `--resume`: it defines the model or the order of the data."
+    "A field `--resume` may not change."
     return field(default=default, metadata={'fixed_on_resume': True})
 
 @dataclass
@@ -87,7 +87,7 @@ def check(self:TrainConfig):
 
 # %% ../nbs/08_train.ipynb #79b6522d
 def train_step(net, opt, xb, kld_weight:float, device, dtype:torch.dtype|None, scaler=None) -> torch.Tensor:
-    "One step on the batch `xb` (through `scaler`, a `GradScaler`, in fp16); returns `(loss, recon_loss, kld)` as one detached tensor."
+    "One training step on `xb`; its `(loss, recon_loss, kld)`, detached."
     with step_context(device, dtype): recon, mu, logvar = net(xb)
     loss, recon_loss, kld = vae_loss(recon, xb, mu, logvar, kld_weight)
     opt.zero_grad(set_to_none=True)
@@ -97,12 +97,12 @@ def train_step(net, opt, xb, kld_weight:float, device, dtype:torch.dtype|None, s
 
 # %% ../nbs/08_train.ipynb #08c89fa6
 class GraphedStep:
-    "`train_step` on one CUDA GPU with a fused Adam, recorded as a CUDA graph after `warmup` steps and replayed; a batch of another shape runs as usual."
+    "`train_step` recorded once as a CUDA graph, then replayed."
     def __init__(self, net, opt, kld_weight:float, device, dtype:torch.dtype|None, warmup:int=3):
         store_attr(); self.graph, self.steps, self.side = None, 0, torch.cuda.Stream(device)
     def eager(self, xb): return train_step(self.net, self.opt, xb, self.kld_weight, self.device, self.dtype)
     def on_side_stream(self, xb):
-        "An eager step on the side stream, ordered after and before the current stream's work."
+        "An eager step on the side stream."
         main = torch.cuda.current_stream(self.device); self.side.wait_stream(main)
         with torch.cuda.stream(self.side): terms = self.eager(xb)
         main.wait_stream(self.side)
@@ -124,12 +124,12 @@ class GraphedStep:
         return self.terms.clone()
 
 def graphable(device, dtype:torch.dtype|None) -> bool:
-    "Whether `GraphedStep` can run the step: on a CUDA GPU, not in fp16 (whose `GradScaler` syncs with the host inside the step)."
+    "Whether `GraphedStep` can run here (CUDA, not fp16)."
     return torch.device(device).type == 'cuda' and dtype != torch.float16
 
 # %% ../nbs/08_train.ipynb #409ac098
 class RunningMean:
-    "Means of the loss terms `(loss, recon, kld)` over the images seen, kept as sums in `sum_dtype` (float64 but on MPS)."
+    "Running means of the loss terms over the images seen."
     def __init__(self, sums:torch.Tensor|None=None, device='cpu'): self.sums = torch.zeros(4, dtype=sum_dtype(device), device=device) if sums is None else sums
     def to(self, device): self.sums = self.sums.to(device, sum_dtype(device)); return self
     def add(self, terms:torch.Tensor, n:int):
@@ -144,7 +144,7 @@ class RunningMean:
 # %% ../nbs/08_train.ipynb #376d73d7
 @torch.no_grad()
 def evaluate(model, dl, device, kld_weight:float, seed:int=0, dtype:torch.dtype|None=None, world:int=1) -> tuple[float, float, float, int]:
-    "Mean `(loss, recon_loss, kld)` over the batches of `dl`, and the number of active latent dimensions, over all processes."
+    "Mean loss terms and active latent dimensions over `dl`."
     model.eval()
     mean, mu_sums = RunningMean(device=device), torch.zeros(2, model.latent_dim, dtype=sum_dtype(device), device=device)
     with fork_rng(device), torch.no_grad(): # no graph to build: faster, and less memory
@@ -162,7 +162,7 @@ def evaluate(model, dl, device, kld_weight:float, seed:int=0, dtype:torch.dtype|
 # %% ../nbs/08_train.ipynb #b7c378c6
 @dataclass
 class LoopState:
-    "Epoch, batch within it, steps and images so far, per-epoch metrics, and the epoch's running mean."
+    "Where the loop stands, and what it has measured."
     epoch:int = 0
     batch:int = 0
     step:int = 0
@@ -183,7 +183,7 @@ EVENTS = ('before_fit', 'before_epoch', 'before_batch', 'after_batch', 'after_tr
           'after_epoch', 'after_fit', 'cleanup_fit')
 
 class Callback:
-    "Hooks into the loop: a method per event it handles, called with the trainer; callbacks run by `order`, lowest first."
+    "Methods named after the loop's events; lowest `order` first."
     order = 0
 
 class AfterBatch(Callback):
@@ -196,7 +196,7 @@ class Checkpointer:
     "Writes checkpoints to `path` from a background thread, one at a time."
     def __init__(self, path): self.path, self.writer, self.last = Path(path), ThreadPoolExecutor(1), None
     def write(self, state:dict):
-        "Serialise `state` now and write it once the previous write is done (raising that one's error)."
+        "Serialise `state` now; write it after the last write."
         self.wait()
         self.last = save_checkpoint(self.path, state, self.writer)
     def wait(self):
@@ -209,12 +209,12 @@ class TrainingDiverged(ArithmeticError):
     "The loss became NaN or infinite."
 
 class LossWatch(Callback):
-    "Per-step losses kept on the device and checked for NaN/inf in one host sync; every process stops at the same check."
+    "Stops the run at the first NaN/inf loss, on every process."
     order = -20
     def __init__(self, ck_path, world:int=1): self.ck_path, self.world, self.losses = Path(ck_path), world, []
     def add(self, loss:torch.Tensor): self.losses.append(loss)
     def check(self, state:LoopState):
-        "Raise `TrainingDiverged` naming the first bad step since the last check, on any process."
+        "Raise `TrainingDiverged` at a bad step since the last check."
         if not self.losses: return
         losses = torch.stack(self.losses); self.losses.clear()
         first = torch.where(~torch.isfinite(losses), torch.arange(len(losses), device=losses.device), len(losses)).min()
@@ -232,7 +232,7 @@ class LossWatch(Callback):
 
 # %% ../nbs/08_train.ipynb #d67b65a8
 class TrainLog(Callback):
-    "Progress bars and a live loss plot where someone watches (`interactive()`), else one line per epoch."
+    "Progress bars and a live plot, or one line an epoch."
     order = 10
     def __init__(self, main:bool=True, bars:bool|None=None):
         self.main, self.bars = main, main and (interactive() if bars is None else bars)
@@ -246,7 +246,7 @@ class TrainLog(Callback):
     def before_epoch(self, t):
         if self.bars: t.dl = progress_bar(t.dl, parent=self.mb)
     def after_batch(self, t):
-        "A point of the live plot every `log_every` steps (reading the loss: a host sync, so only where it is shown)."
+        "A point of the live plot every `log_every` steps."
         if not self.bars or t.state.step % t.cfg.log_every: return
         self.plot[0].append(t.state.step); self.plot[1].append(t.terms[0].item())
         self.mb.update_graph([list(self.plot)], [0, t.state.step + 1])
@@ -262,7 +262,7 @@ def epoch_line(m:dict, epochs:int) -> str:
 DIST_TIMEOUT = timedelta(minutes=30) # a collective waits this long at most (a first data preparation can take minutes)
 
 def init_distributed() -> tuple[int, int]:
-    "`(rank, world_size)`, starting the process group (gloo for CPU tensors, NCCL for CUDA ones) when run under torchrun."
+    "`(rank, world_size)`; joins torchrun's process group."
     world = int(os.environ.get('WORLD_SIZE', '1'))
     if world == 1: return 0, 1
     if not dist.is_initialized():
@@ -270,7 +270,7 @@ def init_distributed() -> tuple[int, int]:
     return dist.get_rank(), world
 
 def setup_distributed(device:torch.device) -> tuple[int, int, torch.device]:
-    "`(rank, world_size, device)`: the process group, and on GPUs this process's own (by its local rank)."
+    "`(rank, world_size, device)`, each process on its own GPU."
     rank, world = init_distributed()
     if world > 1 and device.type == 'cuda':
         device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', '0'))); torch.cuda.set_device(device)
@@ -293,7 +293,7 @@ class RankFailed(ValueError):
     "Another process failed; the message names it and its error."
 
 def agree(f, world:int, rank:int=0):
-    "`f()` on this process, then a check across all: if `f` failed (bad input) on any, every process raises that error."
+    "`f()`, failing on every process if it failed on any."
     try: result, err = f(), None
     except (ValueError, OSError, ArithmeticError) as e: result, err = None, e
     errs = all_gather(None if err is None else str(err), world)
@@ -304,7 +304,7 @@ def agree(f, world:int, rank:int=0):
 
 # %% ../nbs/08_train.ipynb #c927219e
 def prepare_data(cfg:TrainConfig) -> Path:
-    "The CelebA folder of `cfg`, drawing the synthetic default set when `cfg.data` is None."
+    "The data folder of `cfg` (the synthetic set, drawn once)."
     if cfg.data is not None: return celeba_dir(cfg.data)
     root = cache_root()/f"synthetic-celeba-n{cfg.synth_n}-seed0"
     if not root.exists():
@@ -320,7 +320,7 @@ def run_folder(cfg:TrainConfig) -> Path:
 
 # %% ../nbs/08_train.ipynb #94cb6004
 def read_config(run) -> TrainConfig:
-    "The `TrainConfig` in a run folder's `config.json` (settings it does not know, from other versions, are left out)."
+    "The `TrainConfig` of a run folder."
     run = Path(run)
     if not (run/'config.json').is_file(): raise CheckpointError(f"{run}: not a run folder (no config.json)")
     known = {f.name for f in fields(TrainConfig)}
@@ -338,7 +338,7 @@ def write_metrics(path, rows:list[dict]):
 
 # %% ../nbs/08_train.ipynb #e6941a88
 class Trainer:
-    "One process of a run: its data, model, optimizer, loop state, checkpointer and callbacks."
+    "One process of a run, and its callbacks."
     def __init__(self, cfg:TrainConfig, out:Path, ck:dict|None=None, rank:int=0, world:int=1, device=torch.device('cpu'), cbs=()):
         store_attr('cfg,out,rank,world,device')
         self.main = rank == 0
@@ -366,7 +366,7 @@ class Trainer:
 # %% ../nbs/08_train.ipynb #82228a21
 @patch
 def loaders(self:Trainer):
-    "Prepare the data and its caches once per node, write `config.json` and make the loaders (on a GPU, resident there)."
+    "The run's loaders, its data prepared once per node."
     cfg, world, rank = self.cfg, self.world, self.rank
     def prepare():
         root = prepare_data(cfg)
@@ -390,11 +390,13 @@ def checkpoint(self:Trainer):
                                    **({'scaler': self.scaler.state_dict()} if self.scaler else {}), **self.state.to_checkpoint()})
 
 @patch
-def checkpoint_due(self:Trainer) -> bool: return bool(self.cfg.ckpt_every) and self.state.step % self.cfg.ckpt_every == 0
+def checkpoint_due(self:Trainer) -> bool:
+    "Whether a step checkpoint falls on this step."
+    return bool(self.cfg.ckpt_every) and self.state.step % self.cfg.ckpt_every == 0
 
 @patch
 def restore(self:Trainer, ck:dict) -> LoopState:
-    "Load model, optimizer and this process's RNG from the checkpoint `ck`; return its loop state."
+    "Restore from the checkpoint `ck`; its loop state."
     self.model.load_state_dict(ck['model']); self.opt.load_state_dict(ck['optimizer'])
     state = LoopState.from_checkpoint(ck)
     if self.scaler and 'scaler' in ck: self.scaler.load_state_dict(ck['scaler'])
@@ -406,7 +408,7 @@ def restore(self:Trainer, ck:dict) -> LoopState:
 
 # %% ../nbs/08_train.ipynb #a8c2b004
 class Checkpointing(Callback):
-    "Checkpoints every `ckpt_every` steps and at each epoch's end; the last one is on disk however the fit ends."
+    "Checkpoints every `ckpt_every` steps and each epoch."
     order = -10
     def after_batch(self, t):
         if t.checkpoint_due(): t.checkpoint()
@@ -439,7 +441,7 @@ def one_batch(self:Trainer, xb):
 
 @patch
 def validate(self:Trainer):
-    "Validate on every process, with rank 0's batch-norm statistics (as DistributedDataParallel trains with them)."
+    "Validate, with rank 0's batch-norm statistics."
     if self.world > 1:
         for b in self.model.buffers(): dist.broadcast(b, 0)
     self('before_validate')
@@ -482,7 +484,7 @@ def fit(self:Trainer):
 
 # %% ../nbs/08_train.ipynb #a8c2b008
 class TensorBoard(Callback):
-    "Train terms, valid terms, active units, a sample grid and the config, as TensorBoard event files in `folder`."
+    "The run as TensorBoard event files in `folder`."
     order = 20
     def __init__(self, folder):
         try: from torch.utils.tensorboard import SummaryWriter
@@ -498,7 +500,7 @@ class TensorBoard(Callback):
         self.writer.add_image('samples', make_grid(self.samples(t.model, t.device), nrow=8), step)
         self.writer.flush()
     def samples(self, model, device, n:int=64):
-        "Faces decoded from `n` fixed codes, in [0, 1], drawn without touching the training RNG."
+        "Faces from `n` fixed codes, in [0, 1]."
         z = torch.randn(n, model.latent_dim, generator=torch.Generator().manual_seed(0)).to(device)
         model.eval()
         with torch.no_grad(): x = model.decode(z).float().cpu()

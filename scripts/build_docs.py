@@ -275,7 +275,7 @@ def sliders_page(run:Path, out:Path, pages) -> str:
     "The in-browser sliders page, with the decoder of `run` exported to ONNX and its slider spec beside it."
     from celeba_vae.loaders import CelebA64
     from celeba_vae.sliders import export_decoder_onnx, slider_spec
-    from celeba_vae.train import load_run
+    from celeba_vae.checkpoint import load_run
     model, cfg = load_run(run)
     valid = CelebA64(cfg.data, 'valid', cfg.cache_dir)
     (out/'assets').mkdir(exist_ok=True)
