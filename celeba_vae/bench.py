@@ -7,7 +7,7 @@ __all__ = ['ARITHMETIC_KERNELS_OFF', 'KINDS', 'PYTORCH_ONLY', 'seed_step', 'imag
            'step_flops', 'step_mflop_per_img', 'PILCelebA', 'baseline', 'our_pipeline', 'machine', 'bench', 'kind_of',
            'profile_step', 'step_bounds', 'profile_table', 'profile_study', 'scaling_point', 'random_images',
            'scaling_study', 'peak_rss_reading', 'plot_scaling', 'bench_report', 'celeba_vae_bench', 'cache_build_rates',
-           'read_run_record']
+           'deterministic_cost', 'read_run_record']
 
 # %% ../nbs/13_bench.ipynb #3cb5b650
 import csv, re, statistics, subprocess, sys, tempfile, time
@@ -29,7 +29,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from .celeba import celeba, open_image, read_partition
 from .core import cache_root, exit_on_error, peak_rss_mb
 from .kernels import cpu_kernels, step_kernels
-from .hardware import cpu_flags, cpu_name, pick_device, pick_precision, precision_name, synchronize, to_device
+from .hardware import cpu_flags, cpu_name, onednn_deterministic, pick_device, pick_precision, precision_name, synchronize, to_device
 from .loaders import CelebA64, U8Array, cached_split, to_model_input
 from .model import VAE
 from .synth import make_synthetic_celeba
@@ -387,6 +387,21 @@ def cache_build_rates(n:int=2000, # images in the synthetic set (80 % of them ar
                 raise AssertionError("the zip's cache differs from the folder's")
     med = {layout: float(np.median(r)) for layout, r in rates.items()}
     return dict(n=n, rounds=rounds, folder_img_s=med['official'], zip_img_s=med['zip'], zip_over_folder=med['zip'] / med['official'], runs=rates)
+
+# %% ../nbs/13_bench.ipynb #d3c2a012
+def deterministic_cost(bs:int=128, rounds:int=5, steps:int=4, device='cpu') -> dict:
+    "Images/s of the bare step with oneDNN's deterministic mode and without, side by side."
+    device = torch.device(device)
+    step = seed_step(device, dtype=pick_precision(device), ours=True)
+    x = (torch.rand(bs, 3, 64, 64, device=device) * 2 - 1).contiguous(memory_format=torch.channels_last)
+    rates = {'deterministic': [], 'default': []}
+    for _ in range(rounds):
+        for mode in rates:
+            with onednn_deterministic() if mode == 'deterministic' else nullcontext():
+                rates[mode].append(images_per_s(step, [x] * (steps + 1), warmup=1, device=device))
+    med = {mode: statistics.median(r) for mode, r in rates.items()}
+    return dict(bs=bs, rounds=rounds, deterministic_img_s=med['deterministic'], default_img_s=med['default'],
+                ratio=med['deterministic'] / med['default'], runs=rates)
 
 # %% ../nbs/13_bench.ipynb #865730ae
 def read_run_record(folder) -> dict:

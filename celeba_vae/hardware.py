@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['PRECISIONS', 'M_TRIM_THRESHOLD', 'M_MMAP_THRESHOLD', 'pick_device', 'cpu_flags', 'cpu_name', 'cpu_has_bf16',
            'native_bf16', 'pick_precision', 'precision_name', 'sum_dtype', 'to_device', 'synchronize',
-           'device_rng_state', 'set_device_rng_state', 'fork_rng', 'keep_freed_memory']
+           'device_rng_state', 'set_device_rng_state', 'fork_rng', 'onednn_deterministic', 'keep_freed_memory']
 
 # %% ../nbs/06_hardware.ipynb #1f92cdfc
 import ctypes, os, platform
@@ -115,6 +115,15 @@ def fork_rng(device:torch.device):
     finally:
         torch.set_rng_state(cpu)
         if dev is not None: set_device_rng_state(device, dev, 0)
+
+# %% ../nbs/06_hardware.ipynb #b7d1e002
+@contextmanager
+def onednn_deterministic():
+    "oneDNN's deterministic mode within the block: the same sums in the same order in every process."
+    was = torch.backends.mkldnn.deterministic
+    torch.backends.mkldnn.deterministic = True
+    try: yield
+    finally: torch.backends.mkldnn.deterministic = was
 
 # %% ../nbs/06_hardware.ipynb #c9a6898b
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3 # mallopt's parameter numbers, from glibc's malloc.h

@@ -29,7 +29,7 @@ from torchvision.utils import make_grid
 from .celeba import celeba_dir
 from .checkpoint import CheckpointError, load_checkpoint, load_weights, save_checkpoint, save_weights
 from .core import FolderLock, atomic_write, cache_root, interactive
-from .hardware import device_rng_state, fork_rng, pick_device, pick_precision, precision_name, set_device_rng_state, sum_dtype, to_device
+from .hardware import device_rng_state, fork_rng, onednn_deterministic, pick_device, pick_precision, precision_name, set_device_rng_state, sum_dtype, to_device
 from .kernels import step_context, step_kernels
 from .loaders import ResidentLoader, celeba_loaders, fits_on
 from .loss import count_active, vae_loss
@@ -475,11 +475,12 @@ def describe(self:Trainer) -> str:
 def fit(self:Trainer):
     "Train the remaining epochs and write the weights."
     self.epochs = range(self.state.epoch, self.cfg.epochs)
-    try:
-        self('before_fit')
-        for epoch in self.epochs: self.one_epoch(epoch)
-        self('after_fit')
-    finally: self('cleanup_fit')
+    with onednn_deterministic(): # else a process now and then trains to other numbers (the Hardware chapter)
+        try:
+            self('before_fit')
+            for epoch in self.epochs: self.one_epoch(epoch)
+            self('after_fit')
+        finally: self('cleanup_fit')
     if self.main: save_weights(self.out/'model.safetensors', self.model)
 
 # %% ../nbs/08_train.ipynb #a8c2b008
