@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['ARITHMETIC_KERNELS_OFF', 'KINDS', 'PYTORCH_ONLY', 'seed_step', 'images_per_s', 'BareSteps', 'peak_gflops', 'mem_gbs',
-           'step_flops', 'step_mflop_per_img', 'PILCelebA', 'baseline', 'our_pipeline', 'machine', 'bench', 'kind_of',
-           'profile_step', 'step_bounds', 'profile_table', 'profile_study', 'scaling_point', 'random_images',
-           'scaling_study', 'peak_rss_reading', 'plot_scaling', 'bench_report', 'celeba_vae_bench', 'cache_build_rates',
-           'deterministic_cost', 'read_run_record']
+           'step_flops', 'step_mflop_per_img', 'PILCelebA', 'baseline', 'our_pipeline', 'machine', 'step_variants',
+           'bench', 'kind_of', 'profile_step', 'step_bounds', 'profile_table', 'profile_study', 'scaling_point',
+           'random_images', 'scaling_study', 'peak_rss_reading', 'plot_scaling', 'bench_report', 'celeba_vae_bench',
+           'cache_build_rates', 'deterministic_cost', 'read_run_record']
 
 # %% ../nbs/13_bench.ipynb #3cb5b650
 import csv, re, statistics, subprocess, sys, tempfile, time
@@ -28,23 +28,24 @@ from torch.utils.flop_counter import FlopCounterMode
 # %% ../nbs/13_bench.ipynb #adacb156
 from .celeba import celeba, open_image, read_partition
 from .core import cache_root, exit_on_error, peak_rss_mb
-from .kernels import cpu_kernels, step_kernels
-from .hardware import cpu_flags, cpu_name, onednn_deterministic, pick_device, pick_precision, precision_name, synchronize, to_device
+from .kernels import SWITCHES, cpu_kernels, kernels_wanted, step_kernels
+from .hardware import (cpu_flags, cpu_name, onednn_deterministic, pick_device, pick_precision, planner, precision_name, synchronize,
+                                 to_device)
 from .loaders import CelebA64, U8Array, cached_split, to_model_input
 from .model import VAE
 from .synth import make_synthetic_celeba
 from .train import GraphedStep, TrainConfig, graphable, train, train_step
 
 # %% ../nbs/13_bench.ipynb #49f26e17
-def seed_step(device, channels_last:bool=True, dtype:torch.dtype|None=None, ours:bool=False):
-    "The seed model, its Adam, and a one-batch step function."
+def seed_step(device, channels_last:bool=True, dtype:torch.dtype|None=None, ours:bool=False, compiled:bool=False):
+    "The seed model, its Adam, and a one-batch step function (`compiled`: PyTorch's own step, by `torch.compile`)."
     model = VAE().to(device)
     if channels_last: model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=0.005, fused=ours)
     if ours and graphable(device, dtype): return GraphedStep(model, opt, 0.00025, device, dtype) # ours' step on a GPU, as the trainer runs it
     def step(x):
         with nullcontext() if ours else cpu_kernels(on=False): return train_step(model, opt, x, 0.00025, device, dtype)
-    return step
+    return torch.compile(step) if compiled else step
 
 def images_per_s(step, batches, warmup:int=2, device=torch.device('cpu')) -> float:
     "Images/s of `step` over `batches`, after `warmup`."
@@ -60,16 +61,23 @@ def images_per_s(step, batches, warmup:int=2, device=torch.device('cpu')) -> flo
 # %% ../nbs/13_bench.ipynb #2096c150
 class BareSteps:
     "Bare-step variants, timed in interleaved rounds."
-    def __init__(self, variants:dict, # name: (channels_last, autocast dtype or None, ours: CPU kernels and fused Adam)
+    def __init__(self, variants:dict, # name: (channels_last, autocast dtype or None, ours: CPU kernels and fused Adam[, `cpu_kernels` settings])
                  bs:int=128, device='cpu'):
         self.bs, self.device = bs, torch.device(device)
         x = torch.rand(bs, 3, 64, 64, device=self.device) * 2 - 1
-        self.runs, self.rates = {}, {name: [] for name in variants}
-        for name, (cl, dtype, ours) in variants.items():
+        self.runs, self.rates, self.warmup_s = {}, {name: [] for name in variants}, {}
+        for name, (cl, dtype, ours, *settings) in variants.items():
             xb = x.contiguous(memory_format=torch.channels_last if cl else torch.contiguous_format)
-            step = seed_step(self.device, cl, dtype, ours)
-            for _ in range(2): step(xb) # warm-up: the kernels are chosen and built on first use
-            self.runs[name] = step, xb
+            settings = dict((settings or [{}])[0])
+            step = seed_step(self.device, cl, dtype, ours, compiled=settings.pop('compiled', False))
+            self.runs[name] = (lambda xb, step=step, settings=settings: self.call(step, settings, xb)), xb
+            t0 = time.perf_counter()
+            for _ in range(2): self.runs[name][0](xb) # warm-up: the kernels are built and chosen on first use
+            self.warmup_s[name] = time.perf_counter() - t0
+
+    @staticmethod
+    def call(step, settings:dict, xb):
+        with cpu_kernels(**settings): return step(xb)
 
     def time(self, rounds:int=3, steps:int=4):
         "Time `rounds` rounds of `steps` steps of every variant, interleaved."
@@ -153,7 +161,13 @@ def machine(device=torch.device('cpu')) -> str:
     "The name of `device`: the GPU's, else the CPU's model and cores."
     return torch.cuda.get_device_name(device) if device.type == 'cuda' else cpu_name()
 
-def bench(data=None, n:int=6000, bs:int=128, steps:int=20, device='auto') -> dict:
+def step_variants(device:torch.device, dtype:torch.dtype|None, compiled:bool=True) -> dict:
+    "The bare steps `bench` times: ours, PyTorch's, ours with each CPU switch off, fp32, and `torch.compile`'s."
+    v = {'ceiling': (True, dtype, True), 'step_stock': (True, dtype, False), 'step_fp32': (True, None, False), 'step_fp32_nchw': (False, None, False)}
+    if device.type == 'cpu' and dtype == torch.bfloat16 and kernels_wanted(): v |= {f'off_{s}': (True, dtype, True, {s: False}) for s in SWITCHES}
+    return v | ({'compiled': (True, dtype, False, {'compiled': True})} if compiled else {})
+
+def bench(data=None, n:int=6000, bs:int=128, steps:int=20, device='auto', compiled:bool=True) -> dict:
     "Measure ceiling, baseline and ours side by side; return the figures."
     device = pick_device(device)
     dtype = pick_precision(device)
@@ -162,11 +176,14 @@ def bench(data=None, n:int=6000, bs:int=128, steps:int=20, device='auto') -> dic
     r = dict(date=str(date.today()), machine=machine(device), torch=torch.__version__, device=str(device),
              cpu_features=sorted(f for f in cpu_flags() if f.startswith(('avx512_bf16', 'amx', 'avx512f', 'avx2'))),
              threads=torch.get_num_threads(), precision=precision_name(dtype), kernels=step_kernels(device, dtype), bs=bs, data=str(root))
-    variants = {'ceiling': (True, dtype, True), 'step_stock': (True, dtype, False),
-                'step_fp32': (True, None, False), 'step_fp32_nchw': (False, None, False)}
     sizes = (4096, 8192) if device.type == 'cuda' else (2048, 4096) # a GPU needs the larger product to fill it
     peak_before = peak_gflops(dtype, device, sizes) # the machine's limit, before the steps (and after, below)
-    bare = BareSteps(variants, bs, device).time(3, max(1, steps // 5)) # half of the rounds before the pipelines...
+    try: bare = BareSteps(step_variants(device, dtype, compiled), bs, device)
+    except Exception as e: # torch.compile needs a C++ compiler on a CPU, Triton on a GPU
+        bare, r['compile_error'] = BareSteps(step_variants(device, dtype, compiled=False), bs, device), f"{type(e).__name__}: {str(e)[:200]}"
+    if 'compiled' in bare.runs: r['compile_s'] = bare.warmup_s['compiled']
+    r['plan'], r['plan_records'] = planner().summary(), planner().records()
+    bare.time(3, max(1, steps // 5)) # half of the rounds before the pipelines...
     r['baseline_img_s'] = baseline(root, bs, steps, device=device)
     r['ours_img_s'], r['ours_epochs_img_s'], r['cache_build_img_s'] = our_pipeline(root, bs, device=device)
     r.update({f"{k}_img_s": v for k, v in bare.time(3, max(1, steps // 5)).medians().items()}) # ...and half after
@@ -174,6 +191,9 @@ def bench(data=None, n:int=6000, bs:int=128, steps:int=20, device='auto') -> dic
     for k in ('ours', 'ceiling'): r[f"{k}_frac_of_peak"] = r[f"{k}_img_s"] * r['step_mflop_per_img'] / 1e3 / r['peak_gflops']
     r['ours_vs_ceiling'] = r['ours_img_s'] / r['ceiling_img_s']
     r['ours_vs_baseline'] = r['ours_img_s'] / r['baseline_img_s']
+    others = {k: v for k, v in r.items() if k.endswith('_img_s') and (k.startswith('off_') or k in ('step_stock_img_s', 'compiled_img_s'))}
+    r['ceiling_vs_stock'], r['ceiling_vs_fastest_other'] = r['ceiling_img_s'] / r['step_stock_img_s'], r['ceiling_img_s'] / max(others.values())
+    r['fastest_other'] = max(others, key=others.get).removesuffix('_img_s')
     r['peak_rss_mb'] = peak_rss_mb()
     return r
 
@@ -327,6 +347,8 @@ def bench_report(r:dict) -> str:
     step = 'CUDA graph' if r['device'].startswith('cuda') else f"CPU kernels {r.get('kernels', 'on')}"
     rows = [(f"ceiling (ours' step: {r['precision']}, channels_last, {step}, fused Adam)", r['ceiling_img_s']),
             ("  same step, stock kernels and Adam", r['step_stock_img_s']),
+            *[(f"  ours, {k.removeprefix('off_').removesuffix('_img_s')} off", v) for k, v in r.items() if k.startswith('off_')],
+            *([(f"  stock step, torch.compile (compiled in {r['compile_s']:.0f} s)", r['compiled_img_s'])] if 'compiled_img_s' in r else []),
             ('  seed step, fp32 channels_last', r['step_fp32_img_s']), ('  seed step, fp32 NCHW', r['step_fp32_nchw_img_s']),
             ('baseline (PIL per item, 2 workers, fp32 NCHW)', r['baseline_img_s']), ('ours (train end to end)', r['ours_img_s']),
             ('  its epochs alone', r['ours_epochs_img_s']), ('cache build (one time)', r['cache_build_img_s'])]
@@ -335,7 +357,10 @@ def bench_report(r:dict) -> str:
         f"the step: {r['step_mflop_per_img']:.1f} MFLOP an image (counted)   the machine: {r['peak_gflops']:,.0f} GFLOP/s "
         f"({r['precision']} matrix product), {r['mem_gbs']:,.0f} GB/s (copy)",
         f"ours / peak = {r['ours_frac_of_peak']:.3g}   ceiling / peak = {r['ceiling_frac_of_peak']:.3g}   ours / ceiling = {r['ours_vs_ceiling']:.3g}"
-        f"   ours / baseline = {r['ours_vs_baseline']:.3g}   peak RSS {r['peak_rss_mb']:,.0f} MB"])
+        f"   ours / baseline = {r['ours_vs_baseline']:.3g}   peak RSS {r['peak_rss_mb']:,.0f} MB",
+        *([f"ceiling / stock = {r['ceiling_vs_stock']:.3g}   ceiling / fastest other ({r['fastest_other']}) = {r['ceiling_vs_fastest_other']:.3g}"]
+          if 'ceiling_vs_stock' in r else []),
+        *([f"chosen by measuring this machine: {r['plan']}"] if r.get('plan') else [])])
 
 # %% ../nbs/13_bench.ipynb #134802ae
 @call_parse
@@ -346,6 +371,7 @@ def celeba_vae_bench(data:str=None, # CelebA folder; default: a synthetic set dr
                      steps:int=20, # timed steps for the baseline (and a fifth of that per round, 6 rounds, for the bare steps)
                      device:str='auto', # auto, cpu, cuda, cuda:N or mps
                      json:bool=False, # print one JSON object instead of a table
+                     no_compile:bool=False, # leave out the `torch.compile` variant (it takes a minute or two to compile)
                      scaling:bool=False, # run the scaling study (dataset sizes up to 202,599, batch 32-512) instead
                      plot:str=None, # with --scaling: save the figure to this file
                      cache_build:bool=False, # compare the cache build from the extracted folder and from the zip instead
@@ -365,7 +391,7 @@ def celeba_vae_bench(data:str=None, # CelebA folder; default: a synthetic set dr
         for p in s['by_size'] + s['by_bs']: print(f"{p['n']:>9,} images  batch {p['bs']:>3}  {p['img_s']:>7,.0f} img/s  peak RSS {p['peak_rss_mb']:>6,.0f} MB")
         for p in s['reads']: print(f"{p['n']:>9,} images read once: peak RSS {p['peak_rss_mb']:,.0f} MB for {p['read_mb']:,.0f} MB of images")
         return
-    with redirect_stdout(sys.stderr) if json else nullcontext(): r = bench(data, n, bs, steps, device) # the training log is not the JSON
+    with redirect_stdout(sys.stderr) if json else nullcontext(): r = bench(data, n, bs, steps, device, compiled=not no_compile) # the training log is not the JSON
     if json: print(json_dumps(r)); return
     print(bench_report(r))
 

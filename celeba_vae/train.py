@@ -30,7 +30,7 @@ from .celeba import celeba_dir
 from .checkpoint import CheckpointError, load_checkpoint, load_weights, save_checkpoint, save_weights
 from .core import FolderLock, atomic_write, cache_root, interactive
 from .hardware import device_rng_state, fork_rng, onednn_deterministic, pick_device, pick_precision, precision_name, set_device_rng_state, sum_dtype, to_device
-from .kernels import step_context, step_kernels
+from .kernels import plan_step, step_context, step_kernels
 from .loaders import ResidentLoader, celeba_loaders, fits_on
 from .loss import count_active, vae_loss
 from .model import VAE
@@ -354,6 +354,7 @@ class Trainer:
         self.net = DistributedDataParallel(self.model, device_ids=[device] if device.type == 'cuda' else None) if world > 1 else self.model
         self.step = (GraphedStep(self.net, self.opt, cfg.kld_weight, device, self.dtype) if graphed else
                      partial(train_step, self.net, self.opt, kld_weight=cfg.kld_weight, device=device, dtype=self.dtype, scaler=self.scaler))
+        self.plan = plan_step(self.model, cfg.bs, device, self.dtype) # the CPU kernels' choices, made before the first line
         self.ckpt = Checkpointer(out/'checkpoint.pt')
         ours = [LossWatch(out/'checkpoint.pt', world), Checkpointing(), Metrics(), TrainLog(self.main)]
         if cfg.tensorboard and self.main: ours.append(TensorBoard(out/'tensorboard'))
@@ -469,6 +470,7 @@ def describe(self:Trainer) -> str:
     precision = f'{precision_name(self.dtype)} autocast' if self.dtype else 'fp32'
     graph = ', the step as a CUDA graph' if isinstance(self.step, GraphedStep) else ''
     kernels = f", CPU kernels {step_kernels(self.device, self.dtype)}" if self.device.type == 'cpu' else ''
+    if self.plan: kernels += f" ({self.plan}, as measured on this machine)"
     return f"training on {self.device} in {precision}, batch {self.cfg.bs}{graph}{kernels}"
 
 @patch
