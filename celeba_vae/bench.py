@@ -10,7 +10,7 @@ __all__ = ['ARITHMETIC_KERNELS_OFF', 'KINDS', 'PYTORCH_ONLY', 'seed_step', 'imag
            'cache_build_rates', 'deterministic_cost', 'read_run_record']
 
 # %% ../nbs/13_bench.ipynb #3cb5b650
-import csv, re, statistics, subprocess, sys, tempfile, time
+import csv, random, re, statistics, subprocess, sys, tempfile, time
 from contextlib import nullcontext, redirect_stdout
 from itertools import islice
 from json import dumps as json_dumps, loads as json_loads
@@ -80,9 +80,10 @@ class BareSteps:
         with cpu_kernels(**settings): return step(xb)
 
     def time(self, rounds:int=3, steps:int=4):
-        "Time `rounds` rounds of `steps` steps of every variant, interleaved."
+        "Time `rounds` rounds of `steps` steps of every variant, interleaved, in a new order each round."
         for _ in range(rounds):
-            for name, (step, xb) in self.runs.items():
+            for name in random.Random(len(next(iter(self.rates.values())))).sample(list(self.runs), len(self.runs)):
+                step, xb = self.runs[name]
                 synchronize(self.device); t0 = time.perf_counter()
                 for _ in range(steps): step(xb)
                 synchronize(self.device); self.rates[name].append(steps * self.bs / (time.perf_counter() - t0))
@@ -167,7 +168,7 @@ def step_variants(device:torch.device, dtype:torch.dtype|None, compiled:bool=Tru
     if device.type == 'cpu' and dtype == torch.bfloat16 and kernels_wanted(): v |= {f'off_{s}': (True, dtype, True, {s: False}) for s in SWITCHES}
     return v | ({'compiled': (True, dtype, False, {'compiled': True})} if compiled else {})
 
-def bench(data=None, n:int=6000, bs:int=128, steps:int=20, device='auto', compiled:bool=True) -> dict:
+def bench(data=None, n:int=6000, bs:int=128, steps:int=20, device='auto', compiled:bool=True, rounds:int=20) -> dict:
     "Measure ceiling, baseline and ours side by side; return the figures."
     device = pick_device(device)
     dtype = pick_precision(device)
@@ -183,10 +184,11 @@ def bench(data=None, n:int=6000, bs:int=128, steps:int=20, device='auto', compil
         bare, r['compile_error'] = BareSteps(step_variants(device, dtype, compiled=False), bs, device), f"{type(e).__name__}: {str(e)[:200]}"
     if 'compiled' in bare.runs: r['compile_s'] = bare.warmup_s['compiled']
     r['plan'], r['plan_records'] = planner().summary(), planner().records()
-    bare.time(3, max(1, steps // 5)) # half of the rounds before the pipelines...
+    bare.time(rounds // 2, 2) # half of the rounds before the pipelines...
     r['baseline_img_s'] = baseline(root, bs, steps, device=device)
     r['ours_img_s'], r['ours_epochs_img_s'], r['cache_build_img_s'] = our_pipeline(root, bs, device=device)
-    r.update({f"{k}_img_s": v for k, v in bare.time(3, max(1, steps // 5)).medians().items()}) # ...and half after
+    r.update({f"{k}_img_s": v for k, v in bare.time(rounds - rounds // 2, 2).medians().items()}) # ...and half after
+    r['bare_rounds_img_s'] = bare.rates # every round, for the record
     r['peak_gflops'], r['mem_gbs'], r['step_mflop_per_img'] = max(peak_before, peak_gflops(dtype, device, sizes)), mem_gbs(device), step_mflop_per_img(device, dtype, bs)
     for k in ('ours', 'ceiling'): r[f"{k}_frac_of_peak"] = r[f"{k}_img_s"] * r['step_mflop_per_img'] / 1e3 / r['peak_gflops']
     r['ours_vs_ceiling'] = r['ours_img_s'] / r['ceiling_img_s']
@@ -368,7 +370,8 @@ def bench_report(r:dict) -> str:
 def celeba_vae_bench(data:str=None, # CelebA folder; default: a synthetic set drawn once
                      n:int=6000, # size of the synthetic set
                      bs:int=128, # batch size
-                     steps:int=20, # timed steps for the baseline (and a fifth of that per round, 6 rounds, for the bare steps)
+                     steps:int=20, # timed steps for the baseline
+                     rounds:int=20, # rounds of 2 steps of each bare-step variant, in a new order each round
                      device:str='auto', # auto, cpu, cuda, cuda:N or mps
                      json:bool=False, # print one JSON object instead of a table
                      no_compile:bool=False, # leave out the `torch.compile` variant (it takes a minute or two to compile)
@@ -391,7 +394,7 @@ def celeba_vae_bench(data:str=None, # CelebA folder; default: a synthetic set dr
         for p in s['by_size'] + s['by_bs']: print(f"{p['n']:>9,} images  batch {p['bs']:>3}  {p['img_s']:>7,.0f} img/s  peak RSS {p['peak_rss_mb']:>6,.0f} MB")
         for p in s['reads']: print(f"{p['n']:>9,} images read once: peak RSS {p['peak_rss_mb']:,.0f} MB for {p['read_mb']:,.0f} MB of images")
         return
-    with redirect_stdout(sys.stderr) if json else nullcontext(): r = bench(data, n, bs, steps, device, compiled=not no_compile) # the training log is not the JSON
+    with redirect_stdout(sys.stderr) if json else nullcontext(): r = bench(data, n, bs, steps, device, compiled=not no_compile, rounds=rounds) # the training log is not the JSON
     if json: print(json_dumps(r)); return
     print(bench_report(r))
 

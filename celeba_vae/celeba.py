@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['CELEBA_ATTRS', 'SPLITS', 'IMG_DIR', 'PARTITION_FILE', 'ATTR_FILE', 'IMG_ZIP', 'CELEBA_SIZE', 'CROP', 'IMG_SIZE',
-           'PREPROCESSING', 'CelebAError', 'CelebAFolder', 'find_celeba', 'celeba', 'celeba_dir', 'list_lines',
-           'read_partition', 'read_attrs', 'write_lists', 'download_celeba', 'load_face', 'open_zip', 'read_member',
-           'open_image']
+           'PREPROCESSING', 'MAX_MEMBER', 'CelebAError', 'CelebAFolder', 'find_celeba', 'celeba', 'celeba_dir',
+           'list_lines', 'read_partition', 'read_attrs', 'write_lists', 'download_celeba', 'load_face', 'open_zip',
+           'inflate', 'read_member', 'open_image']
 
 # %% ../nbs/01_celeba.ipynb #c30f1b10
 import functools, io, os, zipfile, zlib
@@ -85,6 +85,8 @@ def read_partition(src) -> dict[str, list[str]]:
         parts = [p.strip() for p in line.split(sep)]
         if len(parts) != 2 or parts[1] not in split_of:
             raise CelebAError(f"{fn}:{i}: expected '<image>{sep or ' '}<0|1|2>', got {line.strip()!r}")
+        if parts[0] in ('', '.', '..') or Path(parts[0]).name != parts[0] or '\\' in parts[0]:
+            raise CelebAError(f"{fn}:{i}: {parts[0]!r} is not a file name (a list may not name a path, inside the images or out)")
         splits[split_of[parts[1]]].append(parts[0])
     if not any(splits.values()): raise CelebAError(f"{fn}: lists no images")
     return splits
@@ -152,6 +154,7 @@ def load_face(file) -> np.ndarray:
             left, top = (im.width - CROP) // 2, (im.height - CROP) // 2
             face = im.convert('RGB').crop((left, top, left + CROP, top + CROP)).resize((IMG_SIZE, IMG_SIZE), Image.BILINEAR)
     except FileNotFoundError: raise CelebAError(f"{where}: image missing") from None
+    except Image.UnidentifiedImageError: raise CelebAError(f"{where}: cannot decode (not an image PIL knows)") from None # its text names an object
     except (OSError, SyntaxError, Image.DecompressionBombError) as e:
         raise CelebAError(f"{where}: cannot decode ({e})") from None
     return np.asarray(face).transpose(2, 0, 1).copy()
@@ -171,14 +174,26 @@ def open_zip(path) -> tuple[zipfile.ZipFile, str]:
     return _zip_index(Path(path), (st.st_size, st.st_mtime_ns))
 
 # %% ../nbs/01_celeba.ipynb #f1c2a011
+MAX_MEMBER = 16 << 20 # bytes a zip member may inflate to: a CelebA JPEG is about 10 KB, so more is a zip bomb or a lie
+
+def inflate(data:bytes, size:int) -> bytes:
+    "Raw deflate `data`, refused past `MAX_MEMBER` bytes or when not `size` bytes, as the index says."
+    d = zlib.decompressobj(-15)
+    out = d.decompress(data, MAX_MEMBER + 1)
+    if len(out) > MAX_MEMBER: raise zipfile.BadZipFile(f"inflates past {MAX_MEMBER >> 20} MiB, more than any image (a zip bomb?)")
+    if len(out) != size or not d.eof: raise zipfile.BadZipFile(f"inflates to {len(out):,} bytes, not the {size:,} its index says")
+    return out
+
 def read_member(zf:zipfile.ZipFile, info:zipfile.ZipInfo) -> bytes:
-    "The bytes of the member `info`, CRC-checked."
+    "The bytes of the member `info`, CRC-checked, never more than `MAX_MEMBER`."
+    if max(info.file_size, info.compress_size) > MAX_MEMBER:
+        raise zipfile.BadZipFile(f"its index says {info.file_size:,} bytes, more than any image (at most {MAX_MEMBER >> 20} MiB)")
     if not hasattr(os, 'pread') or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED): return zf.read(info)
     fd, at = zf.fp.fileno(), info.header_offset
     header = os.pread(fd, 30, at)
     if len(header) < 30 or header[:4] != b'PK\x03\x04': raise zipfile.BadZipFile("no local header where the index says")
     data = os.pread(fd, info.compress_size, at + 30 + int.from_bytes(header[26:28], 'little') + int.from_bytes(header[28:30], 'little'))
-    if info.compress_type == zipfile.ZIP_DEFLATED: data = zlib.decompress(data, -15)
+    data = inflate(data, info.file_size) if info.compress_type == zipfile.ZIP_DEFLATED else data
     if zlib.crc32(data) != info.CRC: raise zipfile.BadZipFile("bad CRC-32")
     return data
 

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['exit_on_error', 'atomic_write', 'fsync_folder', 'FolderInUse', 'FolderLock', 'die_with_parent', 'tied_children',
-           'cache_root', 'interactive', 'progress', 'jpeg', 'peak_rss_mb']
+           'cache_root', 'interactive', 'progress', 'jpeg', 'peak_rss_mb', 'runs_here']
 
 # %% ../nbs/00_core.ipynb #5bcc83c2
 import contextlib, fcntl, functools, os, secrets, sys, threading
@@ -136,3 +136,12 @@ def peak_rss_mb() -> float:
     except (OSError, StopIteration):
         import resource
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+# %% ../nbs/00_core.ipynb #708a8688
+def runs_here(ok:bool, why:str) -> bool:
+    "`ok`; where not, say `why` the check is skipped (and add it to `$CELEBA_VAE_SKIPS`)."
+    if not ok:
+        print(f"skipped on this machine: {why}")
+        if log := os.environ.get('CELEBA_VAE_SKIPS'):
+            with open(log, 'a') as f: f.write(why.replace('\n', ' ') + '\n')
+    return ok

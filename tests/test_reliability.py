@@ -236,7 +236,30 @@ BROKEN_COPIES = {
     'zip: truncated': ('zip', lambda d: ((d/IMG_ZIP).write_bytes((d/IMG_ZIP).read_bytes()[:100_000]), [IMG_ZIP, 'not a whole zip file'])[1]),
     'zip: member not a jpeg': ('zip', lambda d: (rewrite_zip(d, f'{IMG_DIR}/000005.jpg', b'<html>quota exceeded</html>'), [f'{IMG_ZIP}:{IMG_DIR}/000005.jpg', 'cannot decode'])[1]),
     'zip: missing member': ('zip', lambda d: (rewrite_zip(d, f'{IMG_DIR}/000005.jpg', None), [f'{IMG_ZIP}:{IMG_DIR}/000005.jpg', 'listed in list_eval_partition.txt but missing'])[1]),
+    # hostile archives: nothing is inflated past 16 MiB, nothing outside the image folder is read
+    'zip: a member of 64 MiB': ('zip', lambda d: (rewrite_zip(d, f'{IMG_DIR}/000005.jpg', bytes(64 << 20)), [f'{IMG_DIR}/000005.jpg', 'its index says 67,108,864 bytes, more than any image'])[1]),
+    'zip: an index that lies about a size': ('zip', lambda d: (rewrite_zip(d, f'{IMG_DIR}/000005.jpg', bytes(64 << 20)), say_size(d/IMG_ZIP, f'{IMG_DIR}/000005.jpg', 10_000),
+                                                               [f'{IMG_DIR}/000005.jpg', 'inflates past 16 MiB'])[2]),
+    'zip: a 20,000×20,000 jpeg': ('zip', lambda d: (rewrite_zip(d, f'{IMG_DIR}/000005.jpg', huge_jpeg_header()), [f'{IMG_DIR}/000005.jpg', 'exceeds limit'])[1]),
+    'zip: a list naming ../': ('zip', lambda d: ((d/PARTITION_FILE).write_text((d/PARTITION_FILE).read_text().replace('000005.jpg', '../000005.jpg')),
+                                                 [f'{PARTITION_FILE}:5', "'../000005.jpg' is not a file name"])[1]),
+    'zip: central directory cut off': ('zip', lambda d: ((d/IMG_ZIP).write_bytes((d/IMG_ZIP).read_bytes()[:-30]), [IMG_ZIP, 'not a whole zip file'])[1]),
 }
+FOUND_BY_DECODING = {'zip: member not a jpeg', 'zip: a member of 64 MiB', 'zip: an index that lies about a size', 'zip: a 20,000×20,000 jpeg'}
+
+def say_size(zip_path, member, size):
+    "Make the zip's index say that `member` holds `size` bytes."
+    data = bytearray(zip_path.read_bytes())
+    at = next(i for i in range(data.rfind(b'PK\x05\x06'), -1, -1) if data.startswith(b'PK\x01\x02', i) and data[i + 46:i + 46 + len(member)] == member.encode())
+    data[at + 24:at + 28] = size.to_bytes(4, 'little')
+    zip_path.write_bytes(bytes(data))
+
+def huge_jpeg_header():
+    "A JPEG whose header says 20,000×20,000: its pixels would take 1.2 GB."
+    buf = io.BytesIO(); __import__('PIL.Image').Image.new('RGB', (178, 218)).save(buf, 'JPEG')
+    data = bytearray(buf.getvalue()); sof = data.index(b'\xff\xc0')
+    data[sof + 5:sof + 9] = (20_000).to_bytes(2, 'big') * 2
+    return bytes(data)
 
 @pytest.mark.parametrize('fault', list(BROKEN_COPIES))
 def test_broken_copy_one_clear_error(synth_as, tmp_path, env, fault):
@@ -245,12 +268,26 @@ def test_broken_copy_one_clear_error(synth_as, tmp_path, env, fault):
     shutil.copytree(synth_as[layout], data)
     needles = damage(data)
     one_line_error(cli('celeba_vae_train', '--data', data, '--out', tmp_path/'run', *TINY, env=env), *needles)
-    if 'jpeg' in fault: # only decoding finds it, which is what `celeba_vae_data --check` does
+    if fault in FOUND_BY_DECODING: # only decoding finds it, which is what `celeba_vae_data --check` does
         r = cli('celeba_vae_data', data, '--check', env=env)
         assert r.returncode == 2 and [l for l in r.stdout.splitlines() if l.startswith('broken: ') and all(n in l for n in needles)], r.stdout[-2000:]
     else: one_line_error(cli('celeba_vae_data', data, env=env), *needles)   # the describing command says the same
     assert not (tmp_path/'run'/'checkpoint.pt').exists()
 
+
+def test_zip_bomb_checked_in_bounded_memory(synth_as, tmp_path, env):
+    "A member of 1.9 GiB of zeros (9 MB zipped) whose index says 10,000 bytes: `--check` names it, and no process holds more than 16 MiB of it."
+    data = tmp_path/'data'
+    shutil.copytree(synth_as['zip'], data)
+    rewrite_zip(data, f'{IMG_DIR}/000005.jpg', None)
+    with zipfile.ZipFile(data/IMG_ZIP, 'a', zipfile.ZIP_DEFLATED, compresslevel=1) as zf, zf.open(f'{IMG_DIR}/000005.jpg', 'w') as f:
+        for _ in range(31): f.write(bytes(64 << 20)) # under 2 GiB: no zip64 fields, whose sizes say_size does not rewrite
+    say_size(data/IMG_ZIP, f'{IMG_DIR}/000005.jpg', 10_000)
+    r = cli(sys.executable, Path(__file__).parent.parent/'scripts'/'timed.py', tmp_path/'log', 'celeba_vae_data', data, '--check', env=env)
+    end = json.loads(r.stdout.splitlines()[-1])
+    assert end['rc'] == 2 and any(l.split(None, 1)[1].startswith('broken: ') and '000005.jpg' in l and 'inflates past 16 MiB' in l
+                                  for l in r.stdout.splitlines()[:-1]), r.stdout[-2000:]
+    assert end['peak_rss_mb'] < 1500, end   # the largest process; inflating the member whole would take over 2,000 MB
 
 def test_data_is_a_file(tmp_path, env):
     (tmp_path/'f.txt').write_text('x')
