@@ -168,6 +168,7 @@ def step_variants(device:torch.device, dtype:torch.dtype|None, compiled:bool=Tru
     if device.type == 'cpu' and dtype == torch.bfloat16 and kernels_wanted(): v |= {f'off_{s}': (True, dtype, True, {s: False}) for s in SWITCHES}
     return v | ({'compiled': (True, dtype, False, {'compiled': True})} if compiled else {})
 
+# %% ../nbs/13_bench.ipynb #746d8dd4
 def bench(data=None, n:int=6000, bs:int=128, steps:int=20, device='auto', compiled:bool=True, rounds:int=20) -> dict:
     "Measure ceiling, baseline and ours side by side; return the figures."
     device = pick_device(device)

@@ -17,7 +17,7 @@ One page nbdev has no equivalent of: latent sliders that run the decoder in the 
 
 Serve the result over HTTP (the sliders page loads the decoder with fetch): `python scripts/build_docs.py --no_build --serve`.
 """
-import base64, html, json, os, re, shutil, subprocess, tempfile
+import atexit, base64, html, json, os, re, shutil, subprocess, tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -42,13 +42,13 @@ def docs_run(quick:bool) -> Path:
     "A trained run for the sliders: the default run (5 epochs on the synthetic set), or a short one with `quick`."
     from celeba_vae.synth import make_synthetic_celeba
     from celeba_vae.train import TrainConfig, train
-    run = ROOT/'runs'/('docs-quick' if quick else 'docs')
-    if (run/'model.safetensors').exists(): return run
-    if quick:
-        data = ROOT/'runs'/'synthetic-celeba-n3000'
-        if not data.exists(): make_synthetic_celeba(data, n=3000, seed=0)
-        return train(TrainConfig(data=str(data), out=str(run), epochs=2, bs=16, limit=2400))
-    return train(TrainConfig(out=str(run)))
+    if quick: # made afresh in a temporary folder, never read from a folder a developer may have left behind
+        tmp = Path(tempfile.mkdtemp(prefix='celeba_vae-docs-'))
+        atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+        data = make_synthetic_celeba(tmp/'synthetic-celeba-n3000', n=3000, seed=0)
+        return train(TrainConfig(data=str(data), out=str(tmp/'run'), epochs=2, bs=16, limit=2400, cache_dir=str(tmp/'cache')))
+    run = ROOT/'runs'/'docs'
+    return run if (run/'model.safetensors').exists() else train(TrainConfig(out=str(run)))
 
 
 def front_matter(nb) -> dict:
