@@ -27,8 +27,10 @@ def free_port() -> int:
 
 
 def env_for(home) -> dict:
+    """A node's environment: its own home (and cache). Its planner is held to our kernels: nodes with caches of their own would each
+    measure, and may take other sides than the run they are compared with, bit for bit (the Hardware chapter's planner)."""
     env = {k: v for k, v in os.environ.items() if k != 'CELEBA_VAE_CACHE'}
-    return {**env, 'HOME': str(home), 'OMP_NUM_THREADS': '1', 'GLOO_SOCKET_IFNAME': 'lo'}
+    return {**env, 'HOME': str(home), 'OMP_NUM_THREADS': '1', 'GLOO_SOCKET_IFNAME': 'lo', 'CELEBA_VAE_PLAN': 'ours'}
 
 
 def start_nodes(nodes:list[Path], mount:Path, *args) -> list[subprocess.Popen]:
