@@ -240,12 +240,12 @@ BROKEN_COPIES = {
     'zip: a member of 64 MiB': ('zip', lambda d: (rewrite_zip(d, f'{IMG_DIR}/000005.jpg', bytes(64 << 20)), [f'{IMG_DIR}/000005.jpg', 'its index says 67,108,864 bytes, more than any image'])[1]),
     'zip: an index that lies about a size': ('zip', lambda d: (rewrite_zip(d, f'{IMG_DIR}/000005.jpg', bytes(64 << 20)), say_size(d/IMG_ZIP, f'{IMG_DIR}/000005.jpg', 10_000),
                                                                [f'{IMG_DIR}/000005.jpg', 'inflates past 16 MiB'])[2]),
-    'zip: a 20,000×20,000 jpeg': ('zip', lambda d: (rewrite_zip(d, f'{IMG_DIR}/000005.jpg', huge_jpeg_header()), [f'{IMG_DIR}/000005.jpg', 'exceeds limit'])[1]),
+    'zip: a 20000x20000 jpeg': ('zip', lambda d: (rewrite_zip(d, f'{IMG_DIR}/000005.jpg', huge_jpeg_header()), [f'{IMG_DIR}/000005.jpg', 'exceeds limit'])[1]),
     'zip: a list naming ../': ('zip', lambda d: ((d/PARTITION_FILE).write_text((d/PARTITION_FILE).read_text().replace('000005.jpg', '../000005.jpg')),
                                                  [f'{PARTITION_FILE}:5', "'../000005.jpg' is not a file name"])[1]),
     'zip: central directory cut off': ('zip', lambda d: ((d/IMG_ZIP).write_bytes((d/IMG_ZIP).read_bytes()[:-30]), [IMG_ZIP, 'not a whole zip file'])[1]),
 }
-FOUND_BY_DECODING = {'zip: member not a jpeg', 'zip: a member of 64 MiB', 'zip: an index that lies about a size', 'zip: a 20,000×20,000 jpeg'}
+FOUND_BY_DECODING = {'zip: member not a jpeg', 'zip: a member of 64 MiB', 'zip: an index that lies about a size', 'zip: a 20000x20000 jpeg'}
 
 def say_size(zip_path, member, size):
     "Make the zip's index say that `member` holds `size` bytes."
