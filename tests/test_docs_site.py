@@ -6,12 +6,14 @@ pages light. The galleries are there, and a slider dragged on the browser-slider
 
 Screenshots go to screenshots/ (git-ignored).
 """
-import functools, http.server, importlib, inspect, subprocess, sys, threading
+import functools, http.server, importlib, inspect, shutil, subprocess, sys, threading
 from urllib.parse import urljoin, urlparse
 
 import pytest
 
 from conftest import ROOT, SHOTS, exported_modules, load_build_docs
+
+pytestmark = pytest.mark.skipif(not shutil.which('pandoc'), reason='pandoc is not installed (Debian: apt-get install pandoc), which renders the site')
 
 
 @pytest.fixture(scope='module')
