@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['CELEBA_ATTRS', 'SPLITS', 'IMG_DIR', 'PARTITION_FILE', 'ATTR_FILE', 'IMG_ZIP', 'CELEBA_SIZE', 'CROP', 'IMG_SIZE',
            'PREPROCESSING', 'MAX_MEMBER', 'CelebAError', 'CelebAFolder', 'find_celeba', 'celeba', 'celeba_dir',
-           'list_lines', 'read_partition', 'read_attrs', 'write_lists', 'download_celeba', 'load_face', 'open_zip',
-           'inflate', 'read_member', 'open_image']
+           'list_lines', 'read_partition', 'read_attrs', 'read_attrs_of', 'write_lists', 'download_celeba', 'load_face',
+           'open_zip', 'inflate', 'read_member', 'open_image']
 
 # %% ../nbs/01_celeba.ipynb #c30f1b10
 import functools, io, os, zipfile, zlib
@@ -115,6 +115,15 @@ def read_attrs(src) -> tuple[list[str], dict[str, np.ndarray]]:
     if count is not None and count.strip().isdigit() and int(count) != len(attrs):
         raise CelebAError(f"{fn}:1: says {int(count)} images but lists {len(attrs)}")
     return names, attrs
+
+# %% ../nbs/01_celeba.ipynb #9aae4ae5
+def read_attrs_of(src, names:list[str]) -> tuple[list[str], dict[str, np.ndarray]]:
+    "`read_attrs(src)`, refusing a table without a row for each of `names`."
+    attr_names, table = read_attrs(src)
+    missing = [k for k in names if k not in table]
+    if missing: raise CelebAError(f"{celeba(src).list_file(ATTR_FILE)}: no attributes for {missing[0]}, which "
+                                  f"{celeba(src).list_file(PARTITION_FILE).name} lists ({len(missing)} images)")
+    return attr_names, table
 
 # %% ../nbs/01_celeba.ipynb #15c83af9
 def write_lists(root, rows, csv:bool=False):

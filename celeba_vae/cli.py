@@ -18,14 +18,15 @@ from fastcore.script import call_parse
 from torchvision.utils import save_image
 
 # %% ../nbs/11_cli.ipynb #1372fb25
-from .celeba import ATTR_FILE, PARTITION_FILE, CelebAError, celeba_dir, find_celeba, open_zip, read_attrs, read_partition
+from .celeba import ATTR_FILE, PARTITION_FILE, CelebAError, celeba_dir, find_celeba, open_zip, read_attrs_of, read_partition
 from .checkpoint import CheckpointError, load_checkpoint, load_run
 from .core import exit_on_error, interactive
 from .evaluation import evaluate_run, run_gmm, sample_gmm
 from .galleries import sample_grid, save_galleries
 from .loaders import CelebA64, cache_dir_for, cache_is_fresh, cache_manifest, check_images
+from .distributed import agree, broadcast, init_distributed
 from .synth import make_synthetic_celeba
-from .train import TrainConfig, agree, broadcast, fixed_on_resume, init_distributed, read_config, run_folder, train
+from .train import TrainConfig, fixed_on_resume, read_config, run_folder, train
 
 # %% ../nbs/11_cli.ipynb #2c94a942
 def resume_config(run:Path, given:dict) -> TrainConfig:
@@ -142,9 +143,7 @@ def describe_celeba(src) -> list[str]:
     lines = [f"{src.root}: CelebA in {layout[src.layout]}, images in {src.images}",
              "images: " + " · ".join(f"{len(v):,} {k}" for k, v in parts.items()) + f" ({sum(map(len, parts.values())):,} in all)"]
     if not attr_file.is_file(): return lines + [f"attributes: none ({attr_file.name} missing)"]
-    names, table = read_attrs(src)
-    missing = [n for v in parts.values() for n in v if n not in table]
-    if missing: raise CelebAError(f"{attr_file}: no attributes for {missing[0]}, which {src.list_file(PARTITION_FILE).name} lists ({len(missing)} images)")
+    names, _ = read_attrs_of(src, [n for v in parts.values() for n in v])
     return lines + [f"attributes: {len(names)}: {' '.join(names)}"]
 
 # %% ../nbs/11_cli.ipynb #c1c2a003

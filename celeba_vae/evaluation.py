@@ -21,7 +21,7 @@ from torch import Tensor
 from .checkpoint import CheckpointError, load_run
 from .core import atomic_write, progress
 from .galleries import encode_all, latent_kl
-from .loaders import CelebA64, to_model_input
+from .loaders import CelebA64, to_model_input, to_unit
 from .loss import count_active
 
 # %% ../nbs/10a_evaluation.ipynb #cdc8ff92
@@ -31,7 +31,7 @@ def reconstruction_metrics(model, x:Tensor) -> dict[str, Tensor]:
     from torchmetrics.functional.image import structural_similarity_index_measure as ssim
     recon = model.decode(model.encode(x)[0]).float()
     mse = ((recon - x) ** 2).flatten(1).mean(1)
-    unit, recon_unit = (x + 1) / 2, ((recon + 1) / 2).clamp(0, 1)
+    unit, recon_unit = to_unit(x), to_unit(recon)
     psnr = -10 * torch.log10(((unit - recon_unit) ** 2).flatten(1).mean(1).clamp_min(1e-10))
     return {'mse': mse, 'psnr': psnr, 'ssim': ssim(recon_unit, unit, data_range=1.0, kernel_size=11, sigma=1.5, reduction='none')}
 
@@ -187,9 +187,8 @@ def sample_metrics(net, model, gmm:dict, real:Tensor, seed:int=0) -> dict:
     "Sample quality of prior and mixture samples."
     keys = ['fid', 'kid', 'precision', 'recall']
     if net is None: return {**{k: None for k in keys}, **{f'gmm_{k}': None for k in keys}, 'sample_metrics_note': FID_WEIGHTS_HELP}
-    unit = lambda x: ((x.float() + 1) / 2).clamp(0, 1)
-    prior = unit(model.sample(len(real), torch.Generator().manual_seed(seed)))
-    mixture = unit(model.decode(sample_gmm(gmm, len(real), torch.Generator().manual_seed(seed))))
+    prior = to_unit(model.sample(len(real), torch.Generator().manual_seed(seed)))
+    mixture = to_unit(model.decode(sample_gmm(gmm, len(real), torch.Generator().manual_seed(seed))))
     return {**sample_quality(net, real, prior), **{f'gmm_{k}': v for k, v in sample_quality(net, real, mixture).items()}}
 
 # %% ../nbs/10a_evaluation.ipynb #7a0c9362
@@ -211,6 +210,6 @@ def evaluate_run(run, data:str|None=None, split:str='test', k:int=64, inception_
          'decoder': {'distribution': 'gaussian, one std for every pixel', 'sigma': sigma, 'fitted_on': 'valid'},
          'elbo_bpd': elbo.mean().item(), 'iwae_bpd': iwae.mean().item(), 'iwae_k': k,
          'active_units': active_units(mu), 'kl': kl.sum().item(), 'kl_per_dim': kl.tolist(),
-         **sample_metrics(net, model, run_gmm(run, model, cfg), (to_model_input(ds[:]) + 1) / 2, seed)}
+         **sample_metrics(net, model, run_gmm(run, model, cfg), to_unit(to_model_input(ds[:])), seed)}
     atomic_write(Path(run)/'eval.json', json.dumps(r, indent=1).encode())
     return r

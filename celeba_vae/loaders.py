@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['CACHE_VERSION', 'listed_but_missing', 'source_digest', 'zip_digest', 'decode_chunk', 'build_cache', 'cache_dir_for',
            'split_names', 'cache_manifest', 'cache_is_fresh', 'cached_split', 'check_chunk', 'check_images', 'U8Array',
-           'CelebA64', 'to_model_input', 'EpochSampler', 'celeba_loaders', 'ResidentLoader', 'fits_on']
+           'CelebA64', 'to_model_input', 'to_unit', 'EpochSampler', 'celeba_loaders', 'ResidentLoader', 'fits_on']
 
 # %% ../nbs/03_loaders.ipynb #016ccd51
 import hashlib, json, mmap, os
@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 # %% ../nbs/03_loaders.ipynb #0d025bbd
 from .celeba import (ATTR_FILE, IMG_SIZE, PARTITION_FILE, PREPROCESSING, SPLITS, CelebAError, CelebAFolder, celeba,
-                               load_face, open_image, open_zip, read_attrs, read_partition)
+                               load_face, open_image, open_zip, read_attrs_of, read_partition)
 from .core import atomic_write, cache_root, interactive, tied_children
 
 # %% ../nbs/03_loaders.ipynb #501acfca
@@ -165,10 +165,7 @@ class CelebA64(Dataset):
         self.root, self.names = self.src.root, split_names(self.src, split)[:limit]
         self.attr_names, self.attrs = None, None
         if self.src.list_file(ATTR_FILE).is_file(): # checked before the (long) cache build, so bad lists fail fast
-            self.attr_names, table = read_attrs(self.src)
-            missing = [k for k in self.names if k not in table]
-            if missing: raise CelebAError(f"{self.src.list_file(ATTR_FILE)}: no attributes for {missing[0]}, which "
-                                          f"{self.src.list_file(PARTITION_FILE).name} lists ({len(missing)} images)")
+            self.attr_names, table = read_attrs_of(self.src, self.names)
             self.attrs = torch.from_numpy(np.stack([table[k] for k in self.names]))
         self.images = U8Array(cached_split(self.src, split, cache_dir, n_workers))
 
@@ -185,6 +182,11 @@ def to_model_input(xb:torch.Tensor) -> torch.Tensor:
     "uint8 images (B, 3, H, W) → float32 in [-1, 1], channels_last."
     out = torch.empty(xb.shape, memory_format=torch.channels_last, device=xb.device)
     return out.copy_(xb).div_(127.5).sub_(1) # one copy into the layout, then in place: the values of (x / 127.5 - 1)
+
+# %% ../nbs/03_loaders.ipynb #3b3afb35
+def to_unit(x:torch.Tensor) -> torch.Tensor:
+    "Images in [-1, 1] → [0, 1], float32 on the CPU."
+    return ((x.detach().float().cpu() + 1) / 2).clamp(0, 1)
 
 # %% ../nbs/03_loaders.ipynb #1e736a58
 class EpochSampler(DistributedSampler):

@@ -71,3 +71,10 @@ def test_only_the_commands_import_the_training_loop():
     "Evaluating, sampling and exploring need weights, not the loop: only `cli` and `bench` import `train`."
     importers = {p.stem for p in (ROOT/PKG).glob('*.py') if not p.stem.startswith('_') and 'train' in imported_modules(p)}
     assert importers == {'cli', 'bench'}, importers
+
+
+def test_the_distributed_helpers_have_one_home():
+    "The process-group helpers live in `distributed`: the loop and the commands import them from there, and nothing re-exports them."
+    import celeba_vae.distributed as distributed, celeba_vae.train as train
+    assert not set(distributed.__all__) & set(train.__all__), set(distributed.__all__) & set(train.__all__)
+    assert 'distributed' in imported_modules(ROOT/PKG/'cli.py') and 'distributed' in imported_modules(ROOT/PKG/'train.py')
