@@ -237,6 +237,8 @@ class ResidentLoader:
     def sampler(self): return self.dl.sampler
     @property
     def dataset(self): return self.dl.dataset
+    @property
+    def batch_size(self): return self.dl.batch_size
     def __len__(self): return len(self.dl)
     def __iter__(self):
         idx = torch.tensor(list(self.dl.sampler), device=self.device)

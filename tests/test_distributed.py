@@ -177,9 +177,9 @@ POISON_ONE_RANK = """import sys
 import celeba_vae.train as T
 at = int(sys.argv[1]); sys.argv[1:] = sys.argv[2:]
 one_batch = T.Trainer.one_batch
-def poisoned(self, xb):
+def poisoned(self):
     if self.rank == 1 and self.state.step == at - 1: self.model.fc_var.weight.data.fill_(float('inf'))
-    return one_batch(self, xb)
+    return one_batch(self)
 T.Trainer.one_batch = poisoned
 from celeba_vae.cli import celeba_vae_train
 celeba_vae_train()

@@ -78,3 +78,8 @@ def test_the_distributed_helpers_have_one_home():
     import celeba_vae.distributed as distributed, celeba_vae.train as train
     assert not set(distributed.__all__) & set(train.__all__), set(distributed.__all__) & set(train.__all__)
     assert 'distributed' in imported_modules(ROOT/PKG/'cli.py') and 'distributed' in imported_modules(ROOT/PKG/'train.py')
+
+
+def test_the_loop_imports_no_kernels():
+    "The Learner and its callbacks run on any machine: neither imports the CPU kernels (the seed's `Trainer` attaches them)."
+    for module in ('learner', 'callbacks'): assert 'kernels' not in imported_modules(ROOT/PKG/f'{module}.py'), module

@@ -19,7 +19,8 @@ from celeba_vae.cli import celeba_vae_train
 from celeba_vae.core import FolderInUse, FolderLock
 from celeba_vae.loaders import CelebA64
 from celeba_vae.synth import make_synthetic_celeba
-from celeba_vae.train import TrainConfig, TrainingDiverged, train
+from celeba_vae.callbacks import TrainingDiverged
+from celeba_vae.train import TrainConfig, train
 
 TINY = ['--epochs', '2', '--bs', '32', '--limit', '192', '--device', 'cpu', '--seed', '0']
 
@@ -60,7 +61,7 @@ def same_weights(a, b):
 # The run under test is the real command. This wrapper holds it still in one phase so that the test's kill lands there,
 # every time: once the first checkpoint is on disk, the first time the run enters `target` it writes `paused` and sleeps.
 # It wraps the training chapter's own functions (the loop looks them up at call time): `vae_loss`, between a training
-# step's forward and backward passes; `evaluate`, validation; `os.replace` of a checkpoint's temporary file, whose bytes are
+# step's forward and backward passes; `valid_metrics`, validation; `os.replace` of a checkpoint's temporary file, whose bytes are
 # written and fsynced but not yet renamed into place. Sleeping changes no number the run computes.
 PAUSE = """import os, sys, time, pathlib, torch
 import celeba_vae.train as T
@@ -73,7 +74,7 @@ def pause_in(name, f, when=lambda *a: True):
         return f(*a, **k)
     return g
 T.vae_loss = pause_in('step', T.vae_loss, lambda *a: torch.is_grad_enabled()) # not validation's calls
-T.evaluate = pause_in('validation', T.evaluate)
+T.valid_metrics = pause_in('validation', T.valid_metrics)
 os.replace = pause_in('write', os.replace, lambda src, dst: pathlib.Path(dst) == ckpt)
 from celeba_vae.cli import celeba_vae_train
 celeba_vae_train()
