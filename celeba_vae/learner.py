@@ -16,7 +16,7 @@ import torch.distributed as dist
 from fastcore.basics import patch, store_attr
 
 # %% ../nbs/07b_learner.ipynb #e61a0798
-from .hardware import sum_dtype
+from .hardware import sum_dtype, to_device
 
 # %% ../nbs/07b_learner.ipynb #409ac098
 class RunningMean:
@@ -69,9 +69,9 @@ class AfterBatch(Callback):
     def after_batch(self, learn): self.f(learn.state, learn.model)
 
 class TrainStep(Callback):
-    "The `step` event: `fn` on the batch, its loss terms into `learn.terms`."
+    "The `step` event: `fn` on the batch (on the learner's device), its loss terms into `learn.terms`."
     def __init__(self, fn): self.fn = fn
-    def step(self, learn): learn.terms = self.fn(learn.xb)
+    def step(self, learn): learn.terms = self.fn(to_device(learn.xb, learn.device))
 
 # %% ../nbs/07b_learner.ipynb #d1be243e
 CANCELS = {'batch': CancelBatchException, 'epoch': CancelEpochException, 'fit': CancelFitException}
