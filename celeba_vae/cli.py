@@ -18,7 +18,7 @@ from fastcore.script import call_parse
 from torchvision.utils import save_image
 
 # %% ../nbs/11_cli.ipynb #1372fb25
-from .celeba import ATTR_FILE, PARTITION_FILE, CelebAError, celeba_dir, find_celeba, open_zip, read_attrs_of, read_partition
+from .celeba import ATTR_FILE, CelebAError, celeba_dir, find_celeba, open_zip, read_attrs_of, read_partition
 from .checkpoint import CheckpointError, load_checkpoint, load_run
 from .core import exit_on_error, interactive
 from .evaluation import evaluate_run, run_gmm, sample_gmm

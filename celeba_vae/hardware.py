@@ -198,9 +198,10 @@ def measure(self:Planner, path:Path, op:str, shape, candidates:dict) -> str:
     self.measured += 1
     record = dict(op=op, shape=list(shape), choice=min(secs, key=secs.get), seconds=secs, machine=cpu_name(), torch=torch.__version__,
                   date=str(date.today()))
+    data = json.dumps(record).encode()
     try:
-        if write_once(path, json.dumps(record).encode()): return record['choice']
-        if self.read(path, candidates) is None: path.unlink(missing_ok=True); write_once(path, json.dumps(record).encode()) # spoilt
+        if write_once(path, data): return record['choice']
+        if self.read(path, candidates) is None: path.unlink(missing_ok=True); write_once(path, data) # spoilt: ours replaces it
         return self.read(path, candidates) or record['choice'] # another process's, where it measured first
     except OSError: return record['choice'] # a folder this process cannot write: the choice is kept in memory only
 

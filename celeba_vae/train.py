@@ -8,7 +8,7 @@ __all__ = ['fixed', 'TrainConfig', 'fixed_on_resume', 'train_step', 'GraphedStep
            'train']
 
 # %% ../nbs/08_train.ipynb #15cf2596
-import csv, io, json, math, os
+import json, math, os
 from contextlib import nullcontext
 from functools import partial
 from dataclasses import asdict, dataclass, field, fields
@@ -23,7 +23,7 @@ from torch.nn.parallel import DistributedDataParallel
 # %% ../nbs/08_train.ipynb #cd8be1ae
 from .callbacks import LossWatch, Metrics, SaveCheckpoints, TensorBoard, TrainLog
 from .celeba import celeba_dir
-from .checkpoint import Checkpointer, CheckpointError, load_checkpoint, run_settings, save_weights
+from .checkpoint import Checkpointer, load_checkpoint, run_settings, save_weights
 from .core import FolderLock, atomic_write, cache_root
 from .distributed import agree, all_gather, broadcast, setup_distributed
 from .hardware import device_rng_state, fork_rng, onednn_deterministic, pick_device, pick_precision, precision_name, set_device_rng_state, sum_dtype, to_device
